@@ -1,0 +1,42 @@
+#!/bin/sh
+# job-check.sh: the test suite, in the guest. Runs every entry of tests/list
+# (or those whose program matches $TESTS), each under a time-out, and keeps
+# its TAP output in /results/NNN-PROG.tap plus its exit status in
+# /results/NNN-PROG.rc. The host counts the results (scripts/check.sh).
+set -u
+TESTS=
+TEST_TIMEOUT=600
+# shellcheck disable=SC1091 # written by the host: TESTS=, TEST_TIMEOUT=
+[ -f /results/env ] && . /results/env
+bin=$RIG/build/tests
+
+sh "$RIG/guest/setup-pmem.sh" mkfs || { echo "rig: pmem setup failed"; exit 3; }
+export DAX_XFS=/mnt/xfs DAX_EXT4=/mnt/ext4
+echo "rig: mounted $(findmnt -n -o SOURCE,TARGET,OPTIONS /mnt/xfs)"
+echo "rig: mounted $(findmnt -n -o SOURCE,TARGET,OPTIONS /mnt/ext4)"
+
+n=0
+while read -r group prog args; do
+	case "$group" in '' | '#'*) continue ;; esac
+	if [ -n "$TESTS" ]; then
+		echo " $TESTS " | tr ',' ' ' | grep -q " $prog " || continue
+	fi
+	n=$((n + 1))
+	id=$(printf '%03d-%s' "$n" "$prog")
+	echo "# rig: [$group] $prog $args"
+	start=$(date +%s)
+	# shellcheck disable=SC2086 # args are words from tests/list
+	(cd /tmp && timeout -k 5 "$TEST_TIMEOUT" "$bin/$prog" $args) >"/results/$id.tap" 2>&1
+	rc=$?
+	echo "$rc $group $(($(date +%s) - start))" >"/results/$id.rc"
+	grep -E '^(not )?ok |^# (SKIP|FAIL)|^Bail' "/results/$id.tap"
+	echo "# rig: $prog exit $rc in $(($(date +%s) - start)) s"
+	# Every test starts from clean filesystems with nothing left mapped.
+	umount /mnt/xfs /mnt/ext4 || { echo "rig: unmount failed after $prog"; exit 4; }
+	mount -t xfs -o dax=always /dev/pmem0 /mnt/xfs
+	mount -t ext4 -o dax=always /dev/pmem1 /mnt/ext4
+	rm -rf /mnt/xfs/* /mnt/ext4/*
+done <"$RIG/tests/list"
+umount /mnt/xfs /mnt/ext4 || exit 4
+echo "rig: ran $n test programs"
+exit 0

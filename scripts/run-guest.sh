@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# run-guest.sh KERNEL JOB [KCONFIG]: boot build/KERNEL/src/obj[-KCONFIG]'s
+# bzImage under QEMU (TCG) with the host root shared read-only over 9p, two
+# emulated NVDIMMs backed by build/pmem/*.img (kept across boots), and run
+# guest/job-JOB.sh (JOB=shell: an interactive shell). Results land in
+# build/results/KERNEL[-KCONFIG]-JOB/ (console.log, dmesg.txt, job files).
+# Environment: TIMEOUT (seconds, default 1800), RIG_APPEND (extra kernel
+# arguments), RIG_ENV (NAME=VALUE list passed to the job as rig.env=).
+# Exit: the job's status; 124 if the guest timed out; 125 if it died
+# without a verdict (panic, triple fault).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=${1:?usage: run-guest.sh stock|patched JOB [KCONFIG]}
+job=${2:?usage: run-guest.sh stock|patched JOB [KCONFIG]}
+kconfig=${3:-default}
+obj=obj
+[ "$kconfig" = default ] || obj=obj-$kconfig
+tag=$kernel
+[ "$kconfig" = default ] || tag=$kernel-$kconfig
+bz=$BUILD/$kernel/src/$obj/arch/x86/boot/bzImage
+[ -f "$bz" ] || die "no kernel image $bz (make build KERNEL=$kernel)"
+need_tools qemu-system-x86_64 timeout flock
+[ "$job" = shell ] || [ -f "$ROOT/guest/job-$job.sh" ] || die "unknown guest job '$job'"
+
+pmem=$BUILD/pmem
+mkdir -p "$pmem"
+PMEM_SIZE=${PMEM_SIZE:-2G}
+for i in 0 1; do
+	[ -f "$pmem/dimm$i.img" ] || truncate -s "$PMEM_SIZE" "$pmem/dimm$i.img"
+done
+
+res=$BUILD/results/$tag-$job
+rm -rf "$res"
+mkdir -p "$res"
+timeout=${TIMEOUT:-1800}
+append="console=ttyS0,115200 loglevel=5 panic=-1 root=/dev/root rootfstype=9p"
+append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+append+=" init=$ROOT/guest/init.sh rig.dir=$ROOT rig.job=$job rig.kernel=$tag"
+append+=" ${RIG_APPEND:-}"
+# shellcheck disable=SC2054 # commas are QEMU option syntax
+qemu=(qemu-system-x86_64 -machine pc,nvdimm=on,accel=tcg -cpu max,-la57 -smp 2
+	-m 2G,slots=2,maxmem=8G -no-reboot -kernel "$bz" -append "$append"
+	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-fsdev "local,id=res,path=$res,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=res,mount_tag=results
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+for i in 0 1; do
+	qemu+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$pmem/dimm$i.img,size=$PMEM_SIZE,align=2M"
+		-device "nvdimm,memdev=mem$i,id=nv$i,label-size=2M")
+done
+if [ -n "${RIG_ENV:-}" ]; then
+	printf '%s\n' "$RIG_ENV" >"$res/env"
+fi
+
+# One guest at a time owns the pmem images.
+exec 9>"$pmem/lock"
+flock -w 3600 9 || die "pmem images are busy (another guest runs)"
+
+rc=0
+if [ "$job" = shell ]; then
+	qemu+=(-nographic -serial mon:stdio)
+	"${qemu[@]}" || rc=$?
+else
+	qemu+=(-display none -monitor none -serial stdio)
+	note "booting $tag kernel for job '$job' (time-out ${timeout} s)"
+	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$res/console.log" || true
+	rc=${PIPESTATUS[0]}
+fi
+case "$rc" in
+124 | 137)
+	note "guest timed out after ${timeout} s; last console lines:"
+	tail -n 20 "$res/console.log" >&2
+	exit 124
+	;;
+0)
+	[ "$job" = shell ] && exit 0
+	note "guest died without a verdict (panic or reset)"
+	exit 125
+	;;
+esac
+exit $(((rc - 1) / 2))

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# splat-scan.sh LOG...: print every kernel splat found in the logs (with the
+# lines that follow it) and exit 1 if there is one, 0 if the logs are clean.
+set -euo pipefail
+pat='WARNING:|BUG:|kernel BUG|Oops|KASAN|UBSAN|refcount_t:|[Bb]ad page|general protection fault|Kernel panic|possible circular locking|lockdep|INFO: task .* blocked'
+found=0
+for f in "$@"; do
+	[ -f "$f" ] || continue
+	if grep -qE "$pat" "$f"; then
+		found=1
+		echo "---- kernel splat in $f:"
+		grep -nE -A 25 "$pat" "$f" | head -n 120
+	fi
+done
+exit "$found"

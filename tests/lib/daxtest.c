@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers for the filesystem-DAX tests; see daxtest.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/types.h>
+#include <mm/gup_test.h>
+
+#include "daxtest.h"
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX 0x00200000
+#endif
+
+#define GUP_TEST_PATH	"/sys/kernel/debug/gup_test"
+#define TRACEFS		"/sys/kernel/tracing"
+#define PMD_EVENT	TRACEFS "/events/fs_dax/dax_pmd_fault_done/enable"
+
+const char *dax_fs_name(enum dax_fs fs)
+{
+	return fs == DAX_FS_XFS ? "xfs" : "ext4";
+}
+
+const char *dax_dir(enum dax_fs fs)
+{
+	const char *d = getenv(fs == DAX_FS_XFS ? "DAX_XFS" : "DAX_EXT4");
+	struct stat st;
+
+	if (!d || !*d || stat(d, &st) || !S_ISDIR(st.st_mode))
+		return NULL;
+	return d;
+}
+
+int fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return -1;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return 0;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed)
+{
+	char path[PATH_MAX];
+	size_t done = 0;
+	char *buf;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/daxtest-%d-XXXXXX", dir, getpid());
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (ftruncate(fd, size))
+		goto fail;
+	if ((flags & DAX_ALLOC) && fallocate(fd, 0, 0, size))
+		goto fail;
+	if (flags & DAX_FILL) {
+		buf = malloc(MiB);
+		if (!buf)
+			goto fail;
+		while (done < size) {
+			size_t n = size - done < MiB ? size - done : MiB;
+
+			pattern_fill(buf, n, seed, done);
+			if (pwrite(fd, buf, n, done) != (ssize_t)n) {
+				free(buf);
+				goto fail;
+			}
+			done += n;
+		}
+		free(buf);
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+int reopen_fd(int fd, int oflags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, oflags);
+}
+
+void *map_aligned(size_t len, int prot, int flags, int fd, off_t off, size_t shift)
+{
+	size_t resv = len + shift + PMDSZ;
+	char *r, *a, *p;
+
+	r = mmap(NULL, resv, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	a = (char *)(((uintptr_t)r + PMDSZ - 1) & ~(PMDSZ - 1)) + shift;
+	p = mmap(a, len, prot, flags | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		munmap(r, resv);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (a > r)
+		munmap(r, a - r);
+	if (r + resv > a + len)
+		munmap(a + len, r + resv - (a + len));
+	return p;
+}
+
+void *dax_map(const struct dax_mode *m, int fd, off_t off, size_t len)
+{
+	char *p = map_aligned(len, PROT_READ | PROT_WRITE,
+			      m->shared ? MAP_SHARED : MAP_PRIVATE, fd, off, 0);
+
+	if (p != MAP_FAILED && !m->pmd && madvise(p, len, MADV_NOHUGEPAGE)) {
+		munmap(p, len);
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+static inline uint32_t pattern_word(uint32_t seed, size_t off)
+{
+	uint32_t x = seed * 0x9e3779b9u ^ (uint32_t)(off / 4) * 2654435761u;
+
+	x ^= x >> 15;
+	return x | 1;	/* never zero, so it is told apart from holes */
+}
+
+void pattern_fill(void *buf, size_t len, uint32_t seed, size_t off)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	/* callers use 4-byte aligned offsets and lengths */
+	for (i = 0; i < len / 4; i++)
+		w[i] = pattern_word(seed, off + i * 4);
+}
+
+long pattern_check(const void *buf, size_t len, uint32_t seed, size_t off)
+{
+	const uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		if (w[i] != pattern_word(seed, off + i * 4))
+			return i * 4;
+	return -1;
+}
+
+long zero_check(const void *buf, size_t len)
+{
+	const unsigned char *c = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i])
+			return i;
+	return -1;
+}
+
+void touch_range(void *p, size_t len, bool write)
+{
+	volatile char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i += PG) {
+		if (write)
+			c[i] = c[i];
+		else
+			(void)c[i];
+	}
+}
+
+long smaps_kb(const void *addr, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long s, e, a = (unsigned long)addr;
+	size_t flen = strlen(field);
+	char line[512], perms[8];
+	bool in = false;
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* VMA header: "start-end rwxp offset dev inode path" */
+		if (sscanf(line, "%lx-%lx %7s ", &s, &e, perms) == 3 &&
+		    strlen(perms) == 4 && (perms[3] == 'p' || perms[3] == 's')) {
+			if (in)
+				break;	/* left the VMA without the field */
+			in = a >= s && a < e;
+			continue;
+		}
+		if (in && !strncmp(line, field, flen) && line[flen] == ':') {
+			val = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+long long pagemap_pfn(const void *addr)
+{
+	uint64_t ent;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &ent, sizeof(ent), ((uintptr_t)addr / PG) * sizeof(ent));
+	close(fd);
+	if (n != sizeof(ent))
+		return -1;
+	if (!(ent & (1ULL << 63)))
+		return 0;
+	return ent & ((1ULL << 55) - 1);
+}
+
+long fault_count(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+static int write_str(const char *path, const char *s, int oflags)
+{
+	int fd = open(path, O_WRONLY | oflags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+int pmd_trace_start(void)
+{
+	if (access(PMD_EVENT, W_OK))
+		return -1;
+	if (write_str(TRACEFS "/trace", "", O_TRUNC))
+		return -1;
+	return write_str(PMD_EVENT, "1", 0);
+}
+
+void pmd_trace_stop(void)
+{
+	write_str(PMD_EVENT, "0", 0);
+}
+
+int pmd_trace_count(const void *start, size_t len, int *fallbacks)
+{
+	FILE *f = fopen(TRACEFS "/trace", "r");
+	uintptr_t s = (uintptr_t)start;
+	char line[1024], pidtag[32];
+	int nopage = 0, fb = 0;
+
+	if (!f)
+		return -1;
+	/* the task field reads "comm-pid"; comm may contain '-' itself */
+	snprintf(pidtag, sizeof(pidtag), "-%d ", getpid());
+	while (fgets(line, sizeof(line), f)) {
+		char *a = strstr(line, " address ");
+		unsigned long addr;
+
+		if (line[0] == '#' || !strstr(line, "dax_pmd_fault_done:") ||
+		    !strstr(line, pidtag) || !a)
+			continue;
+		addr = strtoul(a + 9, NULL, 16);
+		if (addr < s || addr >= s + len)
+			continue;
+		if (strstr(line, "FALLBACK"))
+			fb++;
+		else if (strstr(line, "NOPAGE"))
+			nopage++;
+	}
+	fclose(f);
+	if (fallbacks)
+		*fallbacks = fb;
+	return nopage;
+}
+
+/*
+ * dump_page() output of 6.12 (mm/debug.c), one printk record per line:
+ *   page: refcount:%d mapcount:%d mapping:%p index:%#lx pfn:%#lx
+ *   head: order:%u mapcount:%d entire_mapcount:%d nr_pages_mapped:%d pincount:%d
+ *   [anon |ksm ]flags: %pGp
+ *   ...
+ *   page dumped because: gup_test: dump_pages() test
+ * preceded by gup_test's "---- page #0, starting from user virt addr: 0x..".
+ */
+static void parse_dump_line(const char *msg, struct page_state *ps, int *state)
+{
+	const char *f;
+
+	if (*state == 1 && !strncmp(msg, "page: refcount:", 15)) {
+		const char *pfn = strstr(msg, " pfn:");
+
+		if (sscanf(msg, "page: refcount:%ld mapcount:%ld", &ps->refcount,
+			   &ps->mapcount) == 2 && pfn) {
+			ps->pfn = strtoul(pfn + 5, NULL, 16);
+			*state = 2;
+		}
+	} else if (*state == 2 && !strncmp(msg, "head: order:", 12)) {
+		if (sscanf(msg, "head: order:%d mapcount:%ld entire_mapcount:%ld nr_pages_mapped:%ld pincount:%ld",
+			   &ps->order, &ps->folio_mapcount, &ps->entire_mapcount,
+			   &ps->nr_pages_mapped, &ps->pincount) == 5)
+			ps->large = true;
+	} else if (*state == 2 && (f = strstr(msg, "flags: ")) &&
+		   (f == msg || !strncmp(msg, "anon ", 5) || !strncmp(msg, "ksm ", 4))) {
+		snprintf(ps->flags, sizeof(ps->flags), "%s", msg);
+	} else if (*state == 2 && !strncmp(msg, "page dumped because:", 20)) {
+		*state = 3;
+	}
+}
+
+int page_state(const void *addr, struct page_state *ps)
+{
+	uintptr_t pa = (uintptr_t)addr & ~(PG - 1);
+	struct gup_test gup = { 0 };
+	char rec[8192], marker[96];
+	int gfd, kfd, state = 0, tries = 0, err = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	gfd = open(GUP_TEST_PATH, O_RDWR);
+	if (gfd < 0)
+		return -errno;
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kfd < 0) {
+		err = -errno;
+		close(gfd);
+		return err;
+	}
+	lseek(kfd, 0, SEEK_END);
+
+	gup.addr = pa;
+	gup.size = PG;
+	gup.nr_pages_per_call = 1;
+	gup.gup_flags = 0;		/* FOLL_GET only: no write, no COW */
+	gup.which_pages[0] = 1;		/* 1-based: the first (only) page */
+	if (ioctl(gfd, DUMP_USER_PAGES_TEST, &gup)) {
+		err = -errno;
+		goto out;
+	}
+	if (gup.size != PG) {		/* GUP did not get the page */
+		err = -EFAULT;
+		goto out;
+	}
+
+	snprintf(marker, sizeof(marker),
+		 "---- page #0, starting from user virt addr: 0x%llx",
+		 (unsigned long long)pa);
+	while (state < 3 && tries < 200) {
+		ssize_t n = read(kfd, rec, sizeof(rec) - 1);
+		char *msg, *nl;
+
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				/* printk records are stored synchronously; be patient anyway */
+				tries++;
+				usleep(5000);
+				continue;
+			}
+			if (errno == EPIPE)	/* records overwritten: go on */
+				continue;
+			err = -errno;
+			goto out;
+		}
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		if (state == 0) {
+			if (!strcmp(msg, marker))
+				state = 1;
+			continue;
+		}
+		parse_dump_line(msg, ps, &state);
+	}
+	if (state < 2)
+		err = -ENODATA;
+	ps->refcount -= 1;	/* gup_test's own FOLL_GET reference */
+out:
+	close(kfd);
+	close(gfd);
+	return err;
+}
+
+const char *page_state_str(const struct page_state *ps)
+{
+	static char buf[512];
+
+	if (ps->large)
+		snprintf(buf, sizeof(buf),
+			 "pfn %#lx refcount %ld mapcount %ld order %d folio_mapcount %ld entire_mapcount %ld nr_pages_mapped %ld pincount %ld [%s]",
+			 ps->pfn, ps->refcount, ps->mapcount, ps->order,
+			 ps->folio_mapcount, ps->entire_mapcount,
+			 ps->nr_pages_mapped, ps->pincount, ps->flags);
+	else
+		snprintf(buf, sizeof(buf), "pfn %#lx refcount %ld mapcount %ld order 0 [%s]",
+			 ps->pfn, ps->refcount, ps->mapcount, ps->flags);
+	return buf;
+}
+
+static sigjmp_buf probe_env;
+static volatile void *probe_addr;
+static volatile int probe_sig;
+
+static void probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	probe_sig = sig;
+	probe_addr = si->si_addr;
+	siglongjmp(probe_env, 1);
+}
+
+static int probe(volatile char *addr, bool write, char wval, char *rval, void **fault_addr)
+{
+	struct sigaction sa = { 0 }, obus, osegv;
+	int ret = 0;
+
+	sa.sa_sigaction = probe_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	probe_sig = 0;
+	probe_addr = NULL;
+	if (sigsetjmp(probe_env, 1) == 0) {
+		if (write)
+			*addr = wval;
+		else if (rval)
+			*rval = *addr;
+		else
+			(void)*addr;
+	} else {
+		ret = probe_sig;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	if (fault_addr)
+		*fault_addr = (void *)probe_addr;
+	return ret;
+}
+
+int probe_read(const volatile char *addr, char *val, void **fault_addr)
+{
+	return probe((volatile char *)addr, false, 0, val, fault_addr);
+}
+
+int probe_write(volatile char *addr, char val, void **fault_addr)
+{
+	return probe(addr, true, val, NULL, fault_addr);
+}
+
+long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int wait_child_ms(pid_t pid, int ms, int *status)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 1;
+		if (r < 0)
+			return -1;
+		if (now_ms() >= end)
+			return 0;
+		usleep(10000);
+	}
+}

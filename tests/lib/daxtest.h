@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the filesystem-DAX tests: files on the DAX mounts, 2 MiB
+ * aligned mappings, smaps/pagemap readers, fault counting, page
+ * refcount/mapcount through gup_test's dump_page(), signal probes.
+ *
+ * Guest contract: $DAX_XFS and $DAX_EXT4 name directories on xfs and ext4
+ * mounted -o dax=always; debugfs at /sys/kernel/debug, tracefs at
+ * /sys/kernel/tracing; the tests run as root.
+ */
+#ifndef DAXTEST_H
+#define DAXTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KiB	1024UL
+#define MiB	(1024UL * 1024UL)
+#define PG	4096UL			/* base page size on x86_64 */
+#define PMDSZ	(2UL * MiB)		/* PMD mapping size on x86_64 */
+
+enum dax_fs { DAX_FS_XFS, DAX_FS_EXT4 };
+
+/* Mapping modes used by the fixture variants. */
+struct dax_mode {
+	enum dax_fs fs;
+	bool pmd;	/* 2 MiB aligned mapping that may use PMDs; else MADV_NOHUGEPAGE */
+	bool shared;	/* MAP_SHARED, else MAP_PRIVATE */
+};
+
+/*
+ * Adds the eight {xfs,ext4} x {4k,2m} x {shared,private} variants to a
+ * fixture whose FIXTURE_VARIANT() has a "struct dax_mode m;" member.
+ */
+#define DAX_ADD_VARIANT(fix, name, f, p, s) \
+	FIXTURE_VARIANT_ADD(fix, name) { .m = { .fs = f, .pmd = p, .shared = s } }
+#define DAX_ADD_ALL_VARIANTS(fix) \
+	DAX_ADD_VARIANT(fix, xfs_4k_shared, DAX_FS_XFS, false, true); \
+	DAX_ADD_VARIANT(fix, xfs_4k_private, DAX_FS_XFS, false, false); \
+	DAX_ADD_VARIANT(fix, xfs_2m_shared, DAX_FS_XFS, true, true); \
+	DAX_ADD_VARIANT(fix, xfs_2m_private, DAX_FS_XFS, true, false); \
+	DAX_ADD_VARIANT(fix, ext4_4k_shared, DAX_FS_EXT4, false, true); \
+	DAX_ADD_VARIANT(fix, ext4_4k_private, DAX_FS_EXT4, false, false); \
+	DAX_ADD_VARIANT(fix, ext4_2m_shared, DAX_FS_EXT4, true, true); \
+	DAX_ADD_VARIANT(fix, ext4_2m_private, DAX_FS_EXT4, true, false)
+#define DAX_ADD_SHARED_VARIANTS(fix) \
+	DAX_ADD_VARIANT(fix, xfs_4k_shared, DAX_FS_XFS, false, true); \
+	DAX_ADD_VARIANT(fix, xfs_2m_shared, DAX_FS_XFS, true, true); \
+	DAX_ADD_VARIANT(fix, ext4_4k_shared, DAX_FS_EXT4, false, true); \
+	DAX_ADD_VARIANT(fix, ext4_2m_shared, DAX_FS_EXT4, true, true)
+#define DAX_ADD_FS_VARIANTS(fix) \
+	DAX_ADD_VARIANT(fix, xfs, DAX_FS_XFS, false, true); \
+	DAX_ADD_VARIANT(fix, ext4, DAX_FS_EXT4, false, true)
+
+const char *dax_fs_name(enum dax_fs fs);
+/* Directory of the DAX mount for fs ($DAX_XFS / $DAX_EXT4), NULL if unset. */
+const char *dax_dir(enum dax_fs fs);
+
+/* dax_create() flags */
+#define DAX_ALLOC	0x1	/* fallocate() the whole size (aligned extents) */
+#define DAX_FILL	0x2	/* write pattern(seed) with pwrite(): written extents */
+/*
+ * Create an unlinked regular file of size bytes in dir (O_RDWR).  With
+ * DAX_FILL the content is pattern_fill(seed).  Returns the fd or -1 (errno).
+ */
+int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed);
+/* Reopen an fd's file as a new open file description (works when unlinked). */
+int reopen_fd(int fd, int oflags);
+/* statx(STATX_ATTR_DAX) of an fd: 1 DAX, 0 not, -1 error. */
+int fd_is_dax(int fd);
+
+/*
+ * mmap len bytes of fd at off at a 2 MiB aligned address (plus shift bytes).
+ * The caller's mode decides MAP_SHARED/MAP_PRIVATE; with !pmd the range gets
+ * MADV_NOHUGEPAGE so that only PTEs are used.
+ */
+void *map_aligned(size_t len, int prot, int flags, int fd, off_t off, size_t shift);
+void *dax_map(const struct dax_mode *m, int fd, off_t off, size_t len);
+
+/* Deterministic content: 32-bit words depending on seed and file offset. */
+void pattern_fill(void *buf, size_t len, uint32_t seed, size_t off);
+/* Offset of the first byte that differs from the pattern, or -1 if none. */
+long pattern_check(const void *buf, size_t len, uint32_t seed, size_t off);
+/* Offset of the first non-zero byte, or -1 if all zero. */
+long zero_check(const void *buf, size_t len);
+/* Touch one byte per page (read or write): faults every page. */
+void touch_range(void *p, size_t len, bool write);
+
+/* smaps field (in kB) of the VMA containing addr; -1 if not found. */
+long smaps_kb(const void *addr, const char *field);
+/* pagemap entry of addr: returns PFN, 0 if not present; -1 on error. */
+long long pagemap_pfn(const void *addr);
+/* minor + major faults of this process so far. */
+long fault_count(void);
+
+/*
+ * PMD fault tracing through the fs_dax:dax_pmd_fault_done tracepoint.
+ * pmd_trace_start() clears the trace buffer and enables the event (returns
+ * -1 if tracefs or the event is not there), pmd_trace_count() counts events
+ * of this process in [start, end) whose result contains "NOPAGE" (the PMD
+ * was installed) and, if fallbacks is not NULL, those with "FALLBACK".
+ */
+int pmd_trace_start(void);
+int pmd_trace_count(const void *start, size_t len, int *fallbacks);
+void pmd_trace_stop(void);
+
+/*
+ * State of the struct page mapped at addr, as printed by dump_page() when
+ * gup_test's DUMP_USER_PAGES_TEST takes a reference on it (FOLL_GET, no
+ * FOLL_WRITE).  refcount has the one reference gup_test holds while dumping
+ * SUBTRACTED, so it is the count the page has outside this probe.  mapcount
+ * is the per-page mapcount (_mapcount + 1); for a large folio the "head:"
+ * line gives order, folio mapcount, entire (PMD) mapcount, pages mapped by
+ * PTEs and pincount.
+ */
+struct page_state {
+	long refcount;		/* dump's refcount - 1 (gup_test's reference) */
+	long mapcount;
+	unsigned long pfn;
+	bool large;
+	int order;		/* 0 unless large */
+	long folio_mapcount;
+	long entire_mapcount;
+	long nr_pages_mapped;
+	long pincount;
+	char flags[256];	/* "flags: ..." text */
+};
+/* 0 on success; -ENOENT without gup_test; other -errno on failure. */
+int page_state(const void *addr, struct page_state *ps);
+/* Human readable one-liner for logs. */
+const char *page_state_str(const struct page_state *ps);
+
+/*
+ * Access one byte at addr with SIGBUS/SIGSEGV caught.  Returns 0 when the
+ * access worked (read value in *val if not NULL), else the signal number;
+ * *fault_addr gets the faulting address from siginfo.
+ */
+int probe_read(const volatile char *addr, char *val, void **fault_addr);
+int probe_write(volatile char *addr, char val, void **fault_addr);
+
+/* Wait for child pid for at most ms milliseconds: 1 exited (*status), 0 not. */
+int wait_child_ms(pid_t pid, int ms, int *status);
+long now_ms(void);
+
+#endif /* DAXTEST_H */
