@@ -26,7 +26,7 @@ endif
 S := scripts/stage.sh
 KSRC := $(CURDIR)/build/$(KERNEL)/src
 
-.PHONY: all run check shell tree export build tests deps source clean lint
+.PHONY: all run check shell tree export build build-each tests deps source clean lint
 all: check
 
 deps:
@@ -43,7 +43,7 @@ tests: build
 	@$(S) tests $(MAKE) -s -C tests KSRC=$(KSRC) OUT=$(CURDIR)/build/tests
 
 run: tests
-	@$(S) "boot+demo $(KERNEL)" scripts/run-guest.sh $(KERNEL) demo $(KCONFIG)
+	@$(S) "boot+demo $(KERNEL)" scripts/demo.sh $(KERNEL) $(KCONFIG)
 
 check: tests
 	@$(S) "check $(KERNEL)" scripts/check.sh $(KERNEL) $(KCONFIG)
@@ -56,6 +56,10 @@ tree: source
 
 export:
 	@scripts/export.sh
+
+# Build every prefix of the series (slow: one kernel build per patch).
+build-each: source
+	@$(S) build-each scripts/build-each.sh $(KCONFIG)
 
 lint:
 	shellcheck -x scripts/*.sh guest/*.sh .ci/run

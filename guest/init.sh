@@ -18,8 +18,8 @@ mount -t tmpfs tmpfs /mnt
 mount -t tmpfs tmpfs /var/tmp 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mkdir -p /results
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /results
+mkdir -p /run/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /run/results
 hostname rig-guest
 
 arg() {
@@ -37,7 +37,7 @@ verdict() {
 	sync
 	# The byte written to port 0xf4 becomes QEMU's exit status.
 	# shellcheck disable=SC2059 # the format is an octal escape made here
-	printf "\\$(printf '%03o' "$v")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+	printf "\\$(printf '%03o' "$v")" | dd of=/dev/port bs=1 seek=244 count=1 conv=notrunc 2>/dev/null
 	echo o >/proc/sysrq-trigger
 	sleep 5
 }
@@ -55,5 +55,5 @@ if [ ! -f "$RIG/guest/job-$JOB.sh" ]; then
 fi
 sh "$RIG/guest/job-$JOB.sh"
 rc=$?
-dmesg >/results/dmesg.txt 2>/dev/null
+dmesg >/run/results/dmesg.txt 2>/dev/null
 verdict "$rc"

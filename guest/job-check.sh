@@ -1,13 +1,13 @@
 #!/bin/sh
 # job-check.sh: the test suite, in the guest. Runs every entry of tests/list
 # (or those whose program matches $TESTS), each under a time-out, and keeps
-# its TAP output in /results/NNN-PROG.tap plus its exit status in
-# /results/NNN-PROG.rc. The host counts the results (scripts/check.sh).
+# its TAP output in /run/results/NNN-PROG.tap plus its exit status in
+# /run/results/NNN-PROG.rc. The host counts the results (scripts/check.sh).
 set -u
 TESTS=
 TEST_TIMEOUT=600
 # shellcheck disable=SC1091 # written by the host: TESTS=, TEST_TIMEOUT=
-[ -f /results/env ] && . /results/env
+[ -f /run/results/env ] && . /run/results/env
 bin=$RIG/build/tests
 
 sh "$RIG/guest/setup-pmem.sh" mkfs || { echo "rig: pmem setup failed"; exit 3; }
@@ -26,10 +26,10 @@ while read -r group prog args; do
 	echo "# rig: [$group] $prog $args"
 	start=$(date +%s)
 	# shellcheck disable=SC2086 # args are words from tests/list
-	(cd /tmp && timeout -k 5 "$TEST_TIMEOUT" "$bin/$prog" $args) >"/results/$id.tap" 2>&1
+	(cd /tmp && timeout -k 5 "$TEST_TIMEOUT" "$bin/$prog" $args) >"/run/results/$id.tap" 2>&1
 	rc=$?
-	echo "$rc $group $(($(date +%s) - start))" >"/results/$id.rc"
-	grep -E '^(not )?ok |^# (SKIP|FAIL)|^Bail' "/results/$id.tap"
+	echo "$rc $group $(($(date +%s) - start))" >"/run/results/$id.rc"
+	grep -E '^(not )?ok |^# (SKIP|FAIL)|^Bail' "/run/results/$id.tap"
 	echo "# rig: $prog exit $rc in $(($(date +%s) - start)) s"
 	# Every test starts from clean filesystems with nothing left mapped.
 	umount /mnt/xfs /mnt/ext4 || { echo "rig: unmount failed after $prog"; exit 4; }

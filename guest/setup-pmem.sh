@@ -16,7 +16,7 @@ for r in /sys/bus/nd/devices/region*; do
 	echo "setup-pmem: creating fsdax namespace on $region"
 	echo 2097152 >"$r/align"
 	ndctl disable-region "$region" >/dev/null
-	for m in "$r"/mapping*; do
+	for m in "$r"/mapping[0-9]*; do
 		dimm=$(cut -d, -f1 "$m")
 		ndctl init-labels -f "$dimm" >/dev/null
 	done
@@ -31,7 +31,7 @@ done
 
 if [ "$mode" = mkfs ]; then
 	mkfs.xfs -q -f -m reflink=1 -d su=2m,sw=1 /dev/pmem0
-	mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem1
+	mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem1 >/dev/null
 fi
 mkdir -p /mnt/xfs /mnt/ext4
 mount -t xfs -o dax=always /dev/pmem0 /mnt/xfs

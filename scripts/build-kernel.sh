@@ -28,7 +28,7 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$BUILD CCACHE_COMPILERCHECK=content
 ccache -M 8G >/dev/null
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2025' KBUILD_BUILD_USER=rig KBUILD_BUILD_HOST=rig
-mkv=(make -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" -j"$(nproc)")
+mkv=(make -C "$src" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" LOCALVERSION="-$kernel" -j"$(nproc)")
 mk=("${mkv[@]}" -s)
 
 cfgsum=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)

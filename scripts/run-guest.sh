@@ -25,9 +25,16 @@ need_tools qemu-system-x86_64 timeout flock
 
 pmem=$BUILD/pmem
 mkdir -p "$pmem"
-PMEM_SIZE=${PMEM_SIZE:-2G}
+# 2 GiB of persistent memory per DIMM plus its 2 MiB label area, which QEMU
+# carves from the end of the backing file: the region is then exactly 2 GiB
+# and the second DIMM lands at a well aligned guest physical address.
+PMEM_SIZE=${PMEM_SIZE:-2050M}
 for i in 0 1; do
-	[ -f "$pmem/dimm$i.img" ] || truncate -s "$PMEM_SIZE" "$pmem/dimm$i.img"
+	img=$pmem/dimm$i.img
+	[ -f "$img" ] || truncate -s "$PMEM_SIZE" "$img"
+	size=$(stat -c %s "$img")
+	[ "$size" -eq "$(numfmt --from=iec "${PMEM_SIZE%B}")" ] ||
+		die "$img is $size bytes, PMEM_SIZE is $PMEM_SIZE; move the image away (it may hold data) or set PMEM_SIZE"
 done
 
 res=$BUILD/results/$tag-$job
@@ -65,8 +72,10 @@ if [ "$job" = shell ]; then
 else
 	qemu+=(-display none -monitor none -serial stdio)
 	note "booting $tag kernel for job '$job' (time-out ${timeout} s)"
-	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$res/console.log" || true
+	set +e
+	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$res/console.log"
 	rc=${PIPESTATUS[0]}
+	set -e
 fi
 case "$rc" in
 124 | 137)

@@ -68,12 +68,13 @@ TEST_F(data, write_then_read)
 	ASSERT_EQ(-1, pattern_check(self->p, FSIZE, 2, 0));
 
 	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	if (variant->m.shared)
+	if (variant->m.shared) {
 		ASSERT_EQ(-1, pattern_check(self->buf, FSIZE, 2, 0))
 			TH_LOG("read(2) does not see the shared mapping's data");
-	else
+	} else {
 		ASSERT_EQ(-1, pattern_check(self->buf, FSIZE, 1, 0))
 			TH_LOG("a private mapping's write reached the file");
+	}
 }
 
 /* A write(2) is seen through the mapping (private: as long as the page was not COWed). */
@@ -110,10 +111,11 @@ TEST_F(data, second_mapping)
 	ASSERT_NE(self->p, q);
 
 	pattern_fill(self->p, FSIZE, 6, 0);
-	if (variant->m.shared)
+	if (variant->m.shared) {
 		EXPECT_EQ(-1, pattern_check(q, FSIZE, 6, 0));
-	else
+	} else {
 		EXPECT_EQ(-1, pattern_check(q, FSIZE, 1, 0));
+	}
 
 	/* and back: writes through q to the first half */
 	pattern_fill(q, FSIZE / 2, 7, 0);
@@ -135,10 +137,11 @@ TEST_F(data, offset_mapping)
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_EQ(-1, pattern_check(q, PMDSZ, 1, PMDSZ));
 	pattern_fill(self->p + PMDSZ + 8 * PG, PG, 8, PMDSZ + 8 * PG);
-	if (variant->m.shared)
+	if (variant->m.shared) {
 		EXPECT_EQ(-1, pattern_check(q + 8 * PG, PG, 8, PMDSZ + 8 * PG));
-	else
+	} else {
 		EXPECT_EQ(-1, pattern_check(q + 8 * PG, PG, 1, PMDSZ + 8 * PG));
+	}
 	ASSERT_EQ(0, munmap(q, PMDSZ));
 }
 
@@ -184,10 +187,11 @@ TEST_F(data, tail_page_beyond_eof)
 	ASSERT_EQ(0, fstat(fd2, &st));
 	EXPECT_EQ(3 * PG + 100, st.st_size);
 	ASSERT_EQ(3 * PG + 100, pread(fd2, self->buf, 4 * PG, 0));
-	if (variant->m.shared)
+	if (variant->m.shared) {
 		EXPECT_EQ((char)0xa5, self->buf[3 * PG + 99]);
-	else
+	} else {
 		EXPECT_EQ(0, self->buf[3 * PG + 99]);
+	}
 	close(fd2);
 }
 

@@ -194,14 +194,14 @@ void touch_range(void *p, size_t len, bool write)
 	}
 }
 
-long smaps_kb(const void *addr, const char *field)
+int smaps_field(const void *addr, const char *field, char *out, size_t outlen)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	unsigned long s, e, a = (unsigned long)addr;
 	size_t flen = strlen(field);
 	char line[512], perms[8];
 	bool in = false;
-	long val = -1;
+	int ret = -1;
 
 	if (!f)
 		return -1;
@@ -215,12 +215,38 @@ long smaps_kb(const void *addr, const char *field)
 			continue;
 		}
 		if (in && !strncmp(line, field, flen) && line[flen] == ':') {
-			val = strtol(line + flen + 1, NULL, 10);
+			char *v = line + flen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(out, outlen, "%s", v);
+			ret = 0;
 			break;
 		}
 	}
 	fclose(f);
-	return val;
+	return ret;
+}
+
+long smaps_kb(const void *addr, const char *field)
+{
+	char v[128];
+
+	if (smaps_field(addr, field, v, sizeof(v)))
+		return -1;
+	return strtol(v, NULL, 10);
+}
+
+bool smaps_has_vmflag(const void *addr, const char *flag)
+{
+	char v[256], *tok, *save;
+
+	if (smaps_field(addr, "VmFlags", v, sizeof(v)))
+		return false;
+	for (tok = strtok_r(v, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (!strcmp(tok, flag))
+			return true;
+	return false;
 }
 
 long long pagemap_pfn(const void *addr)
@@ -332,6 +358,8 @@ static void parse_dump_line(const char *msg, struct page_state *ps, int *state)
 			   &ps->order, &ps->folio_mapcount, &ps->entire_mapcount,
 			   &ps->nr_pages_mapped, &ps->pincount) == 5)
 			ps->large = true;
+	} else if (*state == 2 && !strncmp(msg, "memcg:", 6)) {
+		ps->memcg = true;
 	} else if (*state == 2 && (f = strstr(msg, "flags: ")) &&
 		   (f == msg || !strncmp(msg, "anon ", 5) || !strncmp(msg, "ksm ", 4))) {
 		snprintf(ps->flags, sizeof(ps->flags), "%s", msg);
@@ -422,13 +450,13 @@ const char *page_state_str(const struct page_state *ps)
 
 	if (ps->large)
 		snprintf(buf, sizeof(buf),
-			 "pfn %#lx refcount %ld mapcount %ld order %d folio_mapcount %ld entire_mapcount %ld nr_pages_mapped %ld pincount %ld [%s]",
+			 "pfn %#lx refcount %ld mapcount %ld order %d folio_mapcount %ld entire_mapcount %ld nr_pages_mapped %ld pincount %ld%s [%s]",
 			 ps->pfn, ps->refcount, ps->mapcount, ps->order,
 			 ps->folio_mapcount, ps->entire_mapcount,
-			 ps->nr_pages_mapped, ps->pincount, ps->flags);
+			 ps->nr_pages_mapped, ps->pincount, ps->memcg ? " memcg" : "", ps->flags);
 	else
-		snprintf(buf, sizeof(buf), "pfn %#lx refcount %ld mapcount %ld order 0 [%s]",
-			 ps->pfn, ps->refcount, ps->mapcount, ps->flags);
+		snprintf(buf, sizeof(buf), "pfn %#lx refcount %ld mapcount %ld order 0%s [%s]",
+			 ps->pfn, ps->refcount, ps->mapcount, ps->memcg ? " memcg" : "", ps->flags);
 	return buf;
 }
 

@@ -90,6 +90,10 @@ void touch_range(void *p, size_t len, bool write);
 
 /* smaps field (in kB) of the VMA containing addr; -1 if not found. */
 long smaps_kb(const void *addr, const char *field);
+/* Text of an smaps field (after "Field:" and blanks) of addr's VMA: 0 or -1. */
+int smaps_field(const void *addr, const char *field, char *out, size_t outlen);
+/* Whether the VmFlags line of addr's VMA has the two-letter flag (e.g. "sf"). */
+bool smaps_has_vmflag(const void *addr, const char *flag);
 /* pagemap entry of addr: returns PFN, 0 if not present; -1 on error. */
 long long pagemap_pfn(const void *addr);
 /* minor + major faults of this process so far. */
@@ -125,6 +129,7 @@ struct page_state {
 	long entire_mapcount;
 	long nr_pages_mapped;
 	long pincount;
+	bool memcg;		/* a "memcg:" line was printed (memcg_data set) */
 	char flags[256];	/* "flags: ..." text */
 };
 /* 0 on success; -ENOENT without gup_test; other -errno on failure. */

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_pmd: a 2 MiB aligned mapping of a 2 MiB aligned extent is mapped with
+ * PMDs, 4 KiB mappings are not.  Regression floor: passes on stock 6.12.
+ *
+ * The proof does not rely on /proc/vmstat thp_fault_* (it does not count DAX
+ * faults) nor on smaps (stock 6.12 shows 0 kB for DAX): it counts this
+ * process's page faults (one per PMD against 512 per 2 MiB of PTEs), checks
+ * that /proc/self/pagemap shows 512 physically contiguous, 2 MiB aligned
+ * PFNs, and, when tracefs has the fs_dax events, counts dax_pmd_fault_done
+ * events that returned NOPAGE (PMD installed) and FALLBACK.
+ *
+ * Variants: {xfs, ext4} x {MAP_SHARED, MAP_PRIVATE}; the file is 4 MiB,
+ * fallocated and written with write(2) first.  Private mappings are touched
+ * with reads (a private write fault always falls back to PTEs).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "daxtest.h"
+
+#define FSIZE	(4 * MiB)
+
+FIXTURE(pmd) {
+	int fd;
+	bool trace;
+	char *buf;
+};
+
+FIXTURE_VARIANT(pmd) {
+	struct dax_mode m;
+};
+
+DAX_ADD_VARIANT(pmd, xfs_shared, DAX_FS_XFS, true, true);
+DAX_ADD_VARIANT(pmd, xfs_private, DAX_FS_XFS, true, false);
+DAX_ADD_VARIANT(pmd, ext4_shared, DAX_FS_EXT4, true, true);
+DAX_ADD_VARIANT(pmd, ext4_private, DAX_FS_EXT4, true, false);
+
+FIXTURE_SETUP(pmd)
+{
+	const char *dir = dax_dir(variant->m.fs);
+
+	self->fd = -1;
+	self->buf = NULL;
+	if (!dir)
+		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	ASSERT_EQ(1, fd_is_dax(self->fd));
+	self->trace = pmd_trace_start() == 0;
+	if (!self->trace)
+		TH_LOG("fs_dax tracepoint not available: fault counts and pagemap only");
+	self->buf = malloc(FSIZE);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(pmd)
+{
+	if (self->trace)
+		pmd_trace_stop();
+	if (self->fd >= 0)
+		close(self->fd);
+	free(self->buf);
+}
+
+/* 512 PFNs starting 2 MiB aligned and contiguous: one PMD-sized extent. */
+static bool pfns_pmd_contiguous(struct __test_metadata *_metadata, char *p)
+{
+	long long pfn0 = pagemap_pfn(p), pfn;
+	unsigned long i;
+
+	if (pfn0 <= 0) {
+		TH_LOG("pagemap: %p not present (%lld)", p, pfn0);
+		return false;
+	}
+	if (pfn0 % 512) {
+		TH_LOG("pfn %#llx of %p is not 2 MiB aligned", pfn0, p);
+		return false;
+	}
+	for (i = 1; i < 512; i++) {
+		pfn = pagemap_pfn(p + i * PG);
+		if (pfn != pfn0 + (long long)i) {
+			TH_LOG("pfn of page %lu is %#llx, expected %#llx", i, pfn, pfn0 + i);
+			return false;
+		}
+	}
+	return true;
+}
+
+TEST_F(pmd, aligned_mapping_gets_pmds)
+{
+	char *p = dax_map(&variant->m, self->fd, 0, FSIZE);
+	long f0, faults;
+	int fb = 0, np;
+
+	ASSERT_NE(MAP_FAILED, p);
+	f0 = fault_count();
+	touch_range(p, FSIZE, variant->m.shared);
+	faults = fault_count() - f0;
+	TH_LOG("%ld faults for 4 MiB", faults);
+	/* 2 PMDs; allow a little slack for a retried fault */
+	EXPECT_GE(4, faults);
+	EXPECT_LE(2, faults);
+	EXPECT_TRUE(pfns_pmd_contiguous(_metadata, p));
+	EXPECT_TRUE(pfns_pmd_contiguous(_metadata, p + PMDSZ));
+	if (self->trace) {
+		np = pmd_trace_count(p, FSIZE, &fb);
+		TH_LOG("trace: %d PMD faults NOPAGE, %d FALLBACK", np, fb);
+		EXPECT_EQ(2, np);
+		EXPECT_EQ(0, fb);
+	}
+	EXPECT_EQ(-1, pattern_check(p, FSIZE, 1, 0));
+	ASSERT_EQ(0, munmap(p, FSIZE));
+}
+
+TEST_F(pmd, nohugepage_gets_ptes)
+{
+	struct dax_mode m = variant->m;
+	char *p;
+	long f0, faults;
+
+	m.pmd = false;		/* MADV_NOHUGEPAGE */
+	p = dax_map(&m, self->fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	f0 = fault_count();
+	touch_range(p, PMDSZ, variant->m.shared);
+	faults = fault_count() - f0;
+	TH_LOG("%ld faults for 2 MiB", faults);
+	EXPECT_LE(512, faults);
+	if (self->trace)
+		EXPECT_EQ(0, pmd_trace_count(p, FSIZE, NULL));
+	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 1, 0));
+	ASSERT_EQ(0, munmap(p, FSIZE));
+}
+
+/* virtual address and file offset out of 2 MiB phase: no PMD can be used */
+TEST_F(pmd, misaligned_mapping_gets_ptes)
+{
+	char *p = map_aligned(PMDSZ, PROT_READ | PROT_WRITE,
+			      variant->m.shared ? MAP_SHARED : MAP_PRIVATE,
+			      self->fd, 0, PG);
+	long f0, faults;
+
+	ASSERT_NE(MAP_FAILED, p);
+	f0 = fault_count();
+	touch_range(p, PMDSZ, variant->m.shared);
+	faults = fault_count() - f0;
+	TH_LOG("%ld faults for 2 MiB", faults);
+	EXPECT_LE(512, faults);
+	if (self->trace)
+		EXPECT_EQ(0, pmd_trace_count(p, PMDSZ, NULL));
+	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 1, 0));
+	ASSERT_EQ(0, munmap(p, PMDSZ));
+}
+
+/*
+ * Read fault first (read-only PMD), then write.  Shared: the write upgrades
+ * the PMD in one more fault and reaches the file.  Private: the write COWs
+ * one 4 KiB page (the PMD is split/zapped), the neighbours still show the
+ * file, the file is unchanged.
+ */
+TEST_F(pmd, read_then_write)
+{
+	char *p = dax_map(&variant->m, self->fd, 0, PMDSZ);
+	long f0, faults;
+
+	ASSERT_NE(MAP_FAILED, p);
+	f0 = fault_count();
+	touch_range(p, PMDSZ, false);
+	faults = fault_count() - f0;
+	EXPECT_GE(2, faults);
+	if (variant->m.shared) {
+		f0 = fault_count();
+		pattern_fill(p, PMDSZ, 2, 0);
+		faults = fault_count() - f0;
+		TH_LOG("%ld faults to write the read-mapped PMD", faults);
+		EXPECT_GE(2, faults);
+		ASSERT_EQ(PMDSZ, pread(self->fd, self->buf, PMDSZ, 0));
+		EXPECT_EQ(-1, pattern_check(self->buf, PMDSZ, 2, 0));
+	} else {
+		pattern_fill(p + 5 * PG, PG, 3, 5 * PG);
+		EXPECT_EQ(-1, pattern_check(p + 5 * PG, PG, 3, 5 * PG));
+		EXPECT_EQ(-1, pattern_check(p, 5 * PG, 1, 0));
+		EXPECT_EQ(-1, pattern_check(p + 6 * PG, PMDSZ - 6 * PG, 1, 6 * PG));
+		ASSERT_EQ(PMDSZ, pread(self->fd, self->buf, PMDSZ, 0));
+		EXPECT_EQ(-1, pattern_check(self->buf, PMDSZ, 1, 0));
+		/* the COWed page is anonymous memory now: not the file's pfn */
+		EXPECT_NE(pagemap_pfn(p + 4 * PG) + 1, pagemap_pfn(p + 5 * PG));
+	}
+	ASSERT_EQ(0, munmap(p, PMDSZ));
+}
+
+TEST_HARNESS_MAIN
