@@ -19,7 +19,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-600}" TIMEOUT=${TIMEOUT:-2700} \
 pid=$!
 # Show the guest's test lines as they come.
 tail -n +1 -f --pid="$pid" "$BUILD/results/.check-console" 2>/dev/null |
-	grep --line-buffered -E '^(ok|not ok) |^# rig:|^rig:|^==>|error' || true
+	grep -a --line-buffered -E '^(ok|not ok) |^# rig:|^rig:|^==>|error' || true
 guest_rc=0
 wait "$pid" || guest_rc=$?
 

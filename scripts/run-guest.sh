@@ -37,6 +37,10 @@ for i in 0 1; do
 		die "$img is $size bytes, PMEM_SIZE is $PMEM_SIZE; move the image away (it may hold data) or set PMEM_SIZE"
 done
 
+# One guest at a time owns the pmem images.
+exec 9>"$pmem/lock"
+flock -w 3600 9 || die "pmem images are busy (another guest runs)"
+
 res=$BUILD/results/$tag-$job
 rm -rf "$res"
 mkdir -p "$res"
@@ -60,10 +64,6 @@ done
 if [ -n "${RIG_ENV:-}" ]; then
 	printf '%s\n' "$RIG_ENV" >"$res/env"
 fi
-
-# One guest at a time owns the pmem images.
-exec 9>"$pmem/lock"
-flock -w 3600 9 || die "pmem images are busy (another guest runs)"
 
 rc=0
 if [ "$job" = shell ]; then

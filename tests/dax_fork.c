@@ -121,10 +121,15 @@ static void run_fork_test(struct __test_metadata *_metadata,
 		pattern_fill(p + PMDSZ, PMDSZ, 2, PMDSZ);
 		upper_seed = 2;
 	}
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
-	if (pid == 0)
+	if (pid == 0) {
+		close(self->to_child[1]);
+		close(self->to_parent[0]);
 		_exit(child_body(p, shared, upper_seed, self->to_child[0], self->to_parent[1]));
+	}
+	close(self->to_child[0]);
+	close(self->to_parent[1]);
 
 	sync_wait(self->to_parent[0]);
 	/* the child wrote seed 3 over [0, 2 MiB) */
@@ -169,7 +174,7 @@ TEST_F(fork, child_exit_leaves_parent_mapping)
 
 	pattern_fill(self->p, PG, 5, 0);
 	touch_range(self->p, FSIZE, false);
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(pattern_check(self->p, PG, 5, 0) == -1 ? 0 : 1);

@@ -88,12 +88,15 @@ FIXTURE_TEARDOWN(pin)
 
 enum op { OP_TRUNCATE, OP_PUNCH };
 
-static pid_t start_op(int fd, enum op op)
+static pid_t start_op(int fd, enum op op, int pfd[2])
 {
-	pid_t pid = fork();
+	pid_t pid = fork_child();
 
 	if (pid)
 		return pid;
+	/* the pipe must not live on in the child: closing it is the test */
+	close(pfd[0]);
+	close(pfd[1]);
 	if (op == OP_TRUNCATE)
 		_exit(ftruncate(fd, 0) ? errno : 0);
 	_exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ) ? errno : 0);
@@ -121,7 +124,7 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(pin) *self,
 	int status = 0, done;
 	long t0;
 
-	self->child = start_op(self->fd, op);
+	self->child = start_op(self->fd, op, self->pfd);
 	ASSERT_LT(0, self->child);
 	done = wait_child_ms(self->child, BLOCK_MS, &status);
 	EXPECT_EQ(0, done) TH_LOG("%s finished while the page was pinned (status %#x)",

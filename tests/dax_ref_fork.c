@@ -99,10 +99,13 @@ TEST_F(rfork, fork_copies_entries)
 	self->p[PMDSZ + 9 * PG] = 1;
 	expect_mapped(_metadata, variant->m.pmd, a, 1, "before fork");
 
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int ret = 0;
+
+		close(to_child[1]);
+		close(to_parent[0]);
 
 		/* 4k: the PTE was copied at fork */
 		if (!variant->m.pmd && pagemap_pfn(a) <= 0)
@@ -114,6 +117,8 @@ TEST_F(rfork, fork_copies_entries)
 			_exit(100);
 		_exit(ret);
 	}
+	close(to_child[0]);
+	close(to_parent[1]);
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
 	expect_mapped(_metadata, variant->m.pmd, a, 2, "parent and child");
 	ASSERT_EQ(1, write(to_child[1], "x", 1));

@@ -130,9 +130,11 @@ TEST_F(multi, second_process)
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
 	fault_in(self->p, variant->m.shared);
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		close(to_child[1]);
+		close(to_parent[0]);
 		/* fork did not copy the (file, no anon_vma) page tables: fault ourselves */
 		fault_in(self->p, false);
 		if (write(to_parent[1], "x", 1) != 1)
@@ -141,6 +143,8 @@ TEST_F(multi, second_process)
 			_exit(2);
 		_exit(pattern_check(self->p, PMDSZ, 1, 0) == -1 ? 0 : 3);
 	}
+	close(to_child[0]);
+	close(to_parent[1]);
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
 	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 2, "two processes");
 

@@ -105,8 +105,8 @@ TEST_F(ref, write_fault)
 	EXPECT_EQ(-1, pattern_check(a, PG, 1, 3 * PG));
 	pattern_fill(a, PG, 2, 3 * PG);
 	get_state(_metadata, "private COW copy", a, &ps);
+	/* a fresh anon page may hold an extra LRU-batch reference: no refcount check */
 	EXPECT_NE(NULL, strstr(ps.flags, "anon"));
-	EXPECT_EQ(1, ps.refcount);
 	EXPECT_EQ(1, ps.mapcount);
 	/* the DAX page itself, seen through a new shared mapping: only that one maps it */
 	shared.shared = true;

@@ -15,10 +15,13 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/types.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
 #include <mm/gup_test.h>
 
 #include "daxtest.h"
@@ -57,7 +60,104 @@ int fd_is_dax(int fd)
 	return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 
+bool pmd_aligned_extents(int fd, size_t size)
+{
+	size_t n = 64, i, chunk;
+	struct fiemap *fm;
+	bool ok = true;
+
+	fm = calloc(1, sizeof(*fm) + n * sizeof(struct fiemap_extent));
+	if (!fm)
+		return false;
+	fm->fm_start = 0;
+	fm->fm_length = size;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = n;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
+		free(fm);
+		return true;	/* cannot tell: let the faults decide */
+	}
+	/*
+	 * A 2 MiB chunk can be PMD-mapped iff all of it is allocated with
+	 * physical - logical the same multiple of 2 MiB.
+	 */
+	for (chunk = 0; chunk + PMDSZ <= size && ok; chunk += PMDSZ) {
+		long long delta = -1;
+		size_t covered = 0;
+
+		for (i = 0; i < fm->fm_mapped_extents; i++) {
+			struct fiemap_extent *e = &fm->fm_extents[i];
+			uint64_t s = e->fe_logical, en = e->fe_logical + e->fe_length;
+			long long d = (long long)e->fe_physical - (long long)e->fe_logical;
+
+			if (en <= chunk || s >= chunk + PMDSZ)
+				continue;
+			if ((d & (PMDSZ - 1)) || (delta != -1 && d != delta))
+				ok = false;
+			delta = d;
+			covered += (en < chunk + PMDSZ ? en : chunk + PMDSZ) - (s > chunk ? s : chunk);
+		}
+		if (covered != PMDSZ)
+			ok = false;
+	}
+	free(fm);
+	return ok;
+}
+
+/*
+ * fallocate in 2 MiB requests: ext4 (stripe 512 blocks) then only takes a
+ * goal extent that is stripe aligned, and never normalizes fallocate
+ * requests; xfs (su=2m) aligns anyway.
+ */
+static int alloc_aligned(int fd, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += PMDSZ)
+		if (fallocate(fd, 0, off, size - off < PMDSZ ? size - off : PMDSZ))
+			return -1;
+	return 0;
+}
+
+static int dax_create_one(const char *dir, size_t size, unsigned int flags, uint32_t seed,
+			  char *path, size_t pathlen);
+
 int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed)
+{
+	return dax_create_path(dir, size, flags, seed, NULL, 0);
+}
+
+int dax_create_path(const char *dir, size_t size, unsigned int flags, uint32_t seed,
+		    char *path, size_t pathlen)
+{
+	char held_path[8][PATH_MAX];
+	int held[8], nheld = 0, fd, i;
+
+	/*
+	 * With DAX_ALLOC, make sure every full 2 MiB chunk is PMD-mappable:
+	 * if the allocator gave a misaligned extent, keep that file (so its
+	 * space stays taken) and try again; give up after 8 tries and return
+	 * the last file (tests that need PMDs then fail with a clear log).
+	 */
+	for (;;) {
+		fd = dax_create_one(dir, size, flags, seed, path, pathlen);
+		if (fd < 0 || !(flags & DAX_ALLOC) || size < PMDSZ ||
+		    pmd_aligned_extents(fd, size) || nheld == 8)
+			break;
+		if (path)
+			snprintf(held_path[nheld], PATH_MAX, "%s", path);
+		held[nheld++] = fd;
+	}
+	for (i = 0; i < nheld; i++) {
+		close(held[i]);
+		if (path)
+			unlink(held_path[i]);
+	}
+	return fd;
+}
+
+static int dax_create_one(const char *dir, size_t size, unsigned int flags, uint32_t seed,
+			  char *keep, size_t keeplen)
 {
 	char path[PATH_MAX];
 	size_t done = 0;
@@ -68,10 +168,13 @@ int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed)
 	fd = mkstemp(path);
 	if (fd < 0)
 		return -1;
-	unlink(path);
+	if (keep)
+		snprintf(keep, keeplen, "%s", path);
+	else
+		unlink(path);
 	if (ftruncate(fd, size))
 		goto fail;
-	if ((flags & DAX_ALLOC) && fallocate(fd, 0, 0, size))
+	if ((flags & DAX_ALLOC) && alloc_aligned(fd, size))
 		goto fail;
 	if (flags & DAX_FILL) {
 		buf = malloc(MiB);
@@ -93,6 +196,8 @@ int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed)
 fail:
 	err = errno;
 	close(fd);
+	if (keep)
+		unlink(path);
 	errno = err;
 	return -1;
 }
@@ -534,4 +639,16 @@ int wait_child_ms(pid_t pid, int ms, int *status)
 			return 0;
 		usleep(10000);
 	}
+}
+
+pid_t fork_child(void)
+{
+	pid_t ppid = getpid(), pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != ppid)	/* parent already gone */
+			_exit(99);
+	}
+	return pid;
 }

@@ -59,13 +59,26 @@ const char *dax_fs_name(enum dax_fs fs);
 const char *dax_dir(enum dax_fs fs);
 
 /* dax_create() flags */
-#define DAX_ALLOC	0x1	/* fallocate() the whole size (aligned extents) */
+#define DAX_ALLOC	0x1	/* fallocate() the whole size in 2 MiB aligned extents */
 #define DAX_FILL	0x2	/* write pattern(seed) with pwrite(): written extents */
 /*
  * Create an unlinked regular file of size bytes in dir (O_RDWR).  With
  * DAX_FILL the content is pattern_fill(seed).  Returns the fd or -1 (errno).
  */
 int dax_create(const char *dir, size_t size, unsigned int flags, uint32_t seed);
+/*
+ * The same, but the file keeps its name (returned in path): the caller
+ * unlinks it.  For tests where the inode must outlive its last open file
+ * (an unlinked inode is evicted at the last close).
+ */
+int dax_create_path(const char *dir, size_t size, unsigned int flags, uint32_t seed,
+		    char *path, size_t pathlen);
+/*
+ * FIEMAP: every full 2 MiB chunk of [0, size) is allocated at a 2 MiB
+ * aligned physical offset, contiguously (so it can be PMD-mapped).  True when
+ * FIEMAP is not supported.
+ */
+bool pmd_aligned_extents(int fd, size_t size);
 /* Reopen an fd's file as a new open file description (works when unlinked). */
 int reopen_fd(int fd, int oflags);
 /* statx(STATX_ATTR_DAX) of an fd: 1 DAX, 0 not, -1 error. */
@@ -145,6 +158,12 @@ const char *page_state_str(const struct page_state *ps);
 int probe_read(const volatile char *addr, char *val, void **fault_addr);
 int probe_write(volatile char *addr, char val, void **fault_addr);
 
+/*
+ * fork() whose child gets SIGKILL when the parent dies (PR_SET_PDEATHSIG), so
+ * a test that fails half-way never leaves a process holding a mapping (the
+ * runner unmounts the DAX filesystems after each program).
+ */
+pid_t fork_child(void);
 /* Wait for child pid for at most ms milliseconds: 1 exited (*status), 0 not. */
 int wait_child_ms(pid_t pid, int ms, int *status);
 long now_ms(void);
