@@ -13,15 +13,22 @@ tag=$kernel
 [ "$kconfig" = default ] || tag=$kernel-$kconfig
 res=$BUILD/results/$tag-check
 
+mkdir -p "$BUILD/results"
+out=$BUILD/results/.console-$tag-check
+: >"$out"
 RIG_ENV="TESTS=${TESTS:-}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}" TIMEOUT=${TIMEOUT:-2700} \
-	"$ROOT/scripts/run-guest.sh" "$kernel" check "$kconfig" >"$BUILD/results/.check-console" 2>&1 &
+	"$ROOT/scripts/run-guest.sh" "$kernel" check "$kconfig" >"$out" 2>&1 &
 pid=$!
 # Show the guest's test lines as they come.
-tail -n +1 -f --pid="$pid" "$BUILD/results/.check-console" 2>/dev/null |
+tail -n +1 -f --pid="$pid" "$out" 2>/dev/null |
 	grep -a --line-buffered -E '^(ok|not ok) |^# rig:|^rig:|^==>|error' || true
 guest_rc=0
 wait "$pid" || guest_rc=$?
+if [ ! -d "$res" ]; then
+	cat "$out" >&2
+	die "the guest did not run (status $guest_rc)"
+fi
 
 pass=0 fail=0 skip=0
 failed=()
