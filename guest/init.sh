@@ -11,9 +11,19 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+
+arg() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"
+}
+
+# The checkout may live under a directory that a tmpfs below would hide
+# (/tmp, /mnt): reach it through a bind mount in /run instead.
+mkdir -p /run/rig
+mount --bind "$(arg rig.dir)" /run/rig
+RIG=/run/rig
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /mnt
 mount -t tmpfs tmpfs /var/tmp 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
@@ -22,11 +32,6 @@ mkdir -p /run/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /run/results
 hostname rig-guest
 
-arg() {
-	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"
-}
-
-RIG=$(arg rig.dir)
 JOB=$(arg rig.job)
 export RIG JOB
 export HOME=/tmp TERM="${TERM:-linux}"
