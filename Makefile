@@ -57,8 +57,9 @@ tree: source
 export:
 	@scripts/export.sh
 
-# Build every prefix of the series (slow: one kernel build per patch).
-build-each: source
+# Build and boot every prefix of the series (slow: one kernel build per patch;
+# FIRST=N resumes at patch N, BOOT=0 skips the boot tests).
+build-each: tests
 	@$(S) build-each scripts/build-each.sh $(KCONFIG)
 
 lint:

@@ -11,6 +11,8 @@ TEST_TIMEOUT=600
 bin=$RIG/build/tests
 
 sh "$RIG/guest/setup-pmem.sh" mkfs || { echo "rig: pmem setup failed"; exit 3; }
+# shellcheck disable=SC1091 # written by setup-pmem.sh: the pmem device names
+set -a && . /run/pmem.env && set +a
 export DAX_XFS=/mnt/xfs DAX_EXT4=/mnt/ext4
 echo "rig: mounted $(findmnt -n -o SOURCE,TARGET,OPTIONS /mnt/xfs)"
 echo "rig: mounted $(findmnt -n -o SOURCE,TARGET,OPTIONS /mnt/ext4)"
@@ -33,8 +35,8 @@ while read -r group prog args; do
 	echo "# rig: $prog exit $rc in $(($(date +%s) - start)) s"
 	# Every test starts from clean filesystems with nothing left mapped.
 	umount /mnt/xfs /mnt/ext4 || { echo "rig: unmount failed after $prog"; exit 4; }
-	mount -t xfs -o dax=always /dev/pmem0 /mnt/xfs
-	mount -t ext4 -o dax=always /dev/pmem1 /mnt/ext4
+	mount -t xfs -o dax=always "$PMEM_XFS_DEV" /mnt/xfs
+	mount -t ext4 -o dax=always "$PMEM_EXT4_DEV" /mnt/ext4
 	rm -rf /mnt/xfs/* /mnt/ext4/*
 done <"$RIG/tests/list"
 umount /mnt/xfs /mnt/ext4 || exit 4

@@ -1,38 +1,64 @@
 #!/bin/sh
-# setup-pmem.sh [mkfs|mount]: make sure both emulated NVDIMMs carry an fsdax
-# namespace (first boot only: the layout is stored in the image's label area),
-# then (mkfs) make fresh filesystems, and mount them -o dax=always:
-# xfs (reflink, 2 MiB stripe unit) on /dev/pmem0 at /mnt/xfs, ext4 (2 MiB
-# stride) on /dev/pmem1 at /mnt/ext4.
+# setup-pmem.sh [mkfs|mount]: make sure the emulated NVDIMMs carry their
+# namespaces (first boot only: the layout is stored in the label areas):
+# nmem0 and nmem1 an fsdax namespace each, nmem2 a device-DAX namespace
+# (2 MiB alignment, /dev/dax2.0 or similar). Then (mkfs) make fresh
+# filesystems, and mount them -o dax=always: xfs (reflink, 2 MiB stripe unit)
+# on nmem0's pmem device at /mnt/xfs, ext4 (2 MiB stride) on nmem1's at
+# /mnt/ext4. Region and device numbers do not follow the DIMM order, so the
+# names found are written to /run/pmem.env for the jobs and tests:
+# PMEM_XFS_DEV, PMEM_EXT4_DEV, PMEM_EXT4_REGION, PMEM_EXT4_NS, PMEM_DEVDAX,
+# PMEM_DEVDAX_REGION, PMEM_DEVDAX_NS.
 set -eu
 mode=${1:-mkfs}
 
 for r in /sys/bus/nd/devices/region*; do
 	[ -e "$r" ] || { echo "setup-pmem: no nvdimm regions"; exit 1; }
 	region=$(basename "$r")
-	if ndctl list -r "$region" -N 2>/dev/null | grep -q '"mode":"fsdax"'; then
+	dimms=$(cut -d, -f1 "$r"/mapping[0-9]*)
+	want=fsdax
+	[ "$dimms" = nmem2 ] && want=devdax
+	if ndctl list -r "$region" -N 2>/dev/null | grep -q "\"mode\":\"$want\""; then
 		continue
 	fi
-	echo "setup-pmem: creating fsdax namespace on $region"
+	echo "setup-pmem: creating $want namespace on $region"
 	echo 2097152 >"$r/align"
 	ndctl disable-region "$region" >/dev/null
-	for m in "$r"/mapping[0-9]*; do
-		dimm=$(cut -d, -f1 "$m")
+	for dimm in $dimms; do
 		ndctl init-labels -f "$dimm" >/dev/null
 	done
 	ndctl enable-region "$region" >/dev/null
 	echo 2097152 >"$r/align"
-	ndctl create-namespace -r "$region" -m fsdax -a 2M >/dev/null
+	ndctl create-namespace -r "$region" -m "$want" -a 2M >/dev/null
 done
 
-for d in /dev/pmem0 /dev/pmem1; do
-	[ -b "$d" ] || { echo "setup-pmem: $d missing"; ndctl list -N; exit 1; }
+# field NAME REGION: the value of "NAME" in the region's namespace listing
+field() {
+	ndctl list -r "$2" -N 2>/dev/null | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -n 1
+}
+: >/run/pmem.env
+for r in /sys/bus/nd/devices/region*; do
+	region=$(basename "$r")
+	ns=$(field dev "$region")
+	case $(cut -d, -f1 "$r"/mapping[0-9]*) in
+	nmem0) echo "PMEM_XFS_DEV=/dev/$(field blockdev "$region")" ;;
+	nmem1) printf 'PMEM_EXT4_DEV=/dev/%s\nPMEM_EXT4_REGION=%s\nPMEM_EXT4_NS=%s\n' \
+		"$(field blockdev "$region")" "$region" "$ns" ;;
+	nmem2) printf 'PMEM_DEVDAX=/dev/%s\nPMEM_DEVDAX_REGION=%s\nPMEM_DEVDAX_NS=%s\n' \
+		"$(field chardev "$region")" "$region" "$ns" ;;
+	esac >>/run/pmem.env
 done
+# shellcheck disable=SC1091 # written just above
+. /run/pmem.env
+for d in "${PMEM_XFS_DEV:-}" "${PMEM_EXT4_DEV:-}"; do
+	[ -b "$d" ] || { echo "setup-pmem: fsdax device '$d' missing"; ndctl list -N; exit 1; }
+done
+[ -c "${PMEM_DEVDAX:-}" ] || { echo "setup-pmem: device-DAX '${PMEM_DEVDAX:-}' missing"; ndctl list -N; exit 1; }
 
 if [ "$mode" = mkfs ]; then
-	mkfs.xfs -q -f -m reflink=1 -d su=2m,sw=1 /dev/pmem0
-	mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 /dev/pmem1 >/dev/null
+	mkfs.xfs -q -f -m reflink=1 -d su=2m,sw=1 "$PMEM_XFS_DEV"
+	mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 "$PMEM_EXT4_DEV" >/dev/null
 fi
 mkdir -p /mnt/xfs /mnt/ext4
-mount -t xfs -o dax=always /dev/pmem0 /mnt/xfs
-mount -t ext4 -o dax=always /dev/pmem1 /mnt/ext4
+mount -t xfs -o dax=always "$PMEM_XFS_DEV" /mnt/xfs
+mount -t ext4 -o dax=always "$PMEM_EXT4_DEV" /mnt/ext4

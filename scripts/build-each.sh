@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# build-each.sh [KCONFIG]: build every prefix of the series (bisectability):
-# base + patch 1, base + patches 1-2, ... in build/bisect/src (O=obj, ccache).
-# Prints one line per patch and exits non-zero at the first that fails.
+# build-each.sh [KCONFIG]: build and boot every prefix of the series
+# (bisectability): base + patch 1, base + patches 1-2, ... in
+# build/bisect/src (O=obj, ccache). Each kernel boots the guest job "boot"
+# (pmem namespaces, mkfs, mount -o dax=always, the dax_data test) and its log
+# is scanned for splats. Prints one line per patch and exits non-zero at the
+# first that fails. FIRST=N starts at prefix N (the earlier patches are
+# applied, not built); BOOT=0 only builds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kconfig=${1:-default}
+first=${FIRST:-1}
+boot=${BOOT:-1}
+[[ "$first" =~ ^[1-9][0-9]*$ ]] || die "FIRST must be a patch number, not '$first'"
 src=$BUILD/bisect/src
 mapfile -t series < <(find "$ROOT/patches" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
 [ "${#series[@]}" -gt 0 ] || die "no patches in patches/"
@@ -20,12 +27,22 @@ i=0
 for p in "${series[@]}"; do
 	i=$((i + 1))
 	git -C "$src" am -q "$p" || die "patch does not apply: $(basename "$p")"
+	[ "$i" -ge "$first" ] || continue
 	t0=$(date +%s)
-	if BUILD=$BUILD "$ROOT/scripts/build-kernel.sh" bisect "$kconfig" >"$BUILD/bisect/build-$i.log" 2>&1; then
-		echo "ok $i $(basename "$p") ($(($(date +%s) - t0)) s)"
-	else
-		echo "not ok $i $(basename "$p"): see $BUILD/bisect/build-$i.log"
+	if ! BUILD=$BUILD "$ROOT/scripts/build-kernel.sh" bisect "$kconfig" >"$BUILD/bisect/build-$i.log" 2>&1; then
+		echo "not ok $i $(basename "$p"): build failed, see $BUILD/bisect/build-$i.log"
 		exit 1
 	fi
+	t1=$(date +%s)
+	if [ "$boot" = 1 ]; then
+		res=$BUILD/results/bisect-boot
+		[ "$kconfig" = default ] || res=$BUILD/results/bisect-$kconfig-boot
+		if ! TIMEOUT=900 "$ROOT/scripts/run-guest.sh" bisect boot "$kconfig" >"$BUILD/bisect/boot-$i.log" 2>&1 ||
+			! "$ROOT/scripts/splat-scan.sh" "$res/console.log" "$res/dmesg.txt" >>"$BUILD/bisect/boot-$i.log"; then
+			echo "not ok $i $(basename "$p"): boot test failed, see $BUILD/bisect/boot-$i.log"
+			exit 1
+		fi
+	fi
+	echo "ok $i $(basename "$p") (build $((t1 - t0)) s, boot $(($(date +%s) - t1)) s)"
 done
 echo "all ${#series[@]} prefixes build"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # run-guest.sh KERNEL JOB [KCONFIG]: boot build/KERNEL/src/obj[-KCONFIG]'s
-# bzImage under QEMU (TCG) with the host root shared read-only over 9p, two
-# emulated NVDIMMs backed by build/pmem/*.img (kept across boots), and run
-# guest/job-JOB.sh (JOB=shell: an interactive shell). Results land in
+# bzImage under QEMU (TCG) with the host root shared read-only over 9p, three
+# emulated NVDIMMs backed by build/pmem/*.img (kept across boots: two fsdax,
+# one device-DAX), and run guest/job-JOB.sh (JOB=shell: an interactive shell). Results land in
 # build/results/KERNEL[-KCONFIG]-JOB/ (console.log, dmesg.txt, job files).
 # Environment: TIMEOUT (seconds, default 1800), RIG_APPEND (extra kernel
-# arguments), RIG_ENV (NAME=VALUE list passed to the job as rig.env=).
+# arguments), RIG_ENV (NAME=VALUE list passed to the job as rig.env=),
+# RIG_QEMU (extra QEMU arguments, e.g. "-icount shift=5,sleep=off").
 # Exit: the job's status; 124 if the guest timed out; 125 if it died
 # without a verdict (panic, triple fault).
 set -euo pipefail
@@ -25,16 +26,21 @@ need_tools qemu-system-x86_64 timeout flock
 
 pmem=$BUILD/pmem
 mkdir -p "$pmem"
-# 2 GiB of persistent memory per DIMM plus its 2 MiB label area, which QEMU
-# carves from the end of the backing file: the region is then exactly 2 GiB
-# and the second DIMM lands at a well aligned guest physical address.
+# 2 GiB of persistent memory per fsdax DIMM plus its 2 MiB label area, which
+# QEMU carves from the end of the backing file: the region is then exactly
+# 2 GiB and the next DIMM lands at a well aligned guest physical address.
+# The third DIMM (device-DAX) is 4 GiB, placed on a 1 GiB boundary so that a
+# namespace can be made with 1 GiB alignment (PUD mappings).
 PMEM_SIZE=${PMEM_SIZE:-2050M}
-for i in 0 1; do
+DEVDAX_SIZE=${DEVDAX_SIZE:-4098M}
+sizes=("$PMEM_SIZE" "$PMEM_SIZE" "$DEVDAX_SIZE")
+aligns=(2M 2M 1G)
+for i in 0 1 2; do
 	img=$pmem/dimm$i.img
-	[ -f "$img" ] || truncate -s "$PMEM_SIZE" "$img"
+	[ -f "$img" ] || truncate -s "${sizes[i]}" "$img"
 	size=$(stat -c %s "$img")
-	[ "$size" -eq "$(numfmt --from=iec "${PMEM_SIZE%B}")" ] ||
-		die "$img is $size bytes, PMEM_SIZE is $PMEM_SIZE; move the image away (it may hold data) or set PMEM_SIZE"
+	[ "$size" -eq "$(numfmt --from=iec "${sizes[i]%B}")" ] ||
+		die "$img is $size bytes, expected ${sizes[i]}; move the image away (it may hold data) or set PMEM_SIZE/DEVDAX_SIZE"
 done
 
 # One guest at a time owns the pmem images.
@@ -51,16 +57,20 @@ append+=" init=$ROOT/guest/init.sh rig.dir=$ROOT rig.job=$job rig.kernel=$tag"
 append+=" ${RIG_APPEND:-}"
 # shellcheck disable=SC2054 # commas are QEMU option syntax
 qemu=(qemu-system-x86_64 -machine pc,nvdimm=on,accel=tcg -cpu max,-la57 -smp 2
-	-m 2G,slots=2,maxmem=8G -no-reboot -kernel "$bz" -append "$append"
+	-m 2G,slots=3,maxmem=16G -no-reboot -kernel "$bz" -append "$append"
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
 	-fsdev "local,id=res,path=$res,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=res,mount_tag=results
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
-for i in 0 1; do
-	qemu+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$pmem/dimm$i.img,size=$PMEM_SIZE,align=2M"
+for i in 0 1 2; do
+	qemu+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$pmem/dimm$i.img,size=${sizes[i]},align=${aligns[i]}"
 		-device "nvdimm,memdev=mem$i,id=nv$i,label-size=2M")
 done
+if [ -n "${RIG_QEMU:-}" ]; then
+	read -r -a extra <<<"$RIG_QEMU"
+	qemu+=("${extra[@]}")
+fi
 if [ -n "${RIG_ENV:-}" ]; then
 	printf '%s\n' "$RIG_ENV" >"$res/env"
 fi

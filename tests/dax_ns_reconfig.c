@@ -3,7 +3,8 @@
  * dax_ns_reconfig: an fsdax namespace reconfigured after its filesystem was
  * unmounted while its pages had recently been pinned.
  *
- * On /mnt/ext4 (/dev/pmem1, namespace1.0 of region1): a file is mapped
+ * On /mnt/ext4 ($PMEM_EXT4_DEV, namespace $PMEM_EXT4_NS of region
+ * $PMEM_EXT4_REGION, as guest/setup-pmem.sh names them): a file is mapped
  * (PMD and 4 KiB mappings), one page is vmspliced into a pipe, a hole punch
  * of that range blocks on it, the pipe is drained, the punch completes, the
  * pages are faulted again and everything is unmapped and closed.  Right
@@ -13,7 +14,7 @@
  * DAX, PMD- and PTE-mappable and reads/writes correct data.  The rig fails
  * the run on any kernel splat (e.g. pages of the old pgmap still in use).
  *
- * It leaves /dev/pmem1 an fsdax namespace with ext4 mounted at /mnt/ext4,
+ * It leaves $PMEM_EXT4_DEV an fsdax namespace with ext4 mounted at /mnt/ext4,
  * also when it fails half-way (teardown restores what is missing), as the
  * runner (guest/job-check.sh) unmounts and remounts both after each program.
  *
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdarg.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -34,24 +36,32 @@
 #include "daxtest.h"
 
 #define MNT	"/mnt/ext4"
-#define DEV	"/dev/pmem1"
-#define REGION	"region1"
-#define NS	"namespace1.0"
 #define FSIZE	(4 * MiB)
-#define MKFS	"mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 " DEV " >/dev/null"
-#define MOUNT	"mount -t ext4 -o dax=always " DEV " " MNT
+#define MKFS	"mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 %s >/dev/null"
+#define MOUNT	"mount -t ext4 -o dax=always %s " MNT
 
-/* run cmd with sh -c; its output (stdout and stderr) as TAP comments */
-static int sh(const char *cmd)
+/* the ext4 fsdax device, its namespace and region (from the environment) */
+static const char *DEV, *NS, *REGION;
+
+/* run the command made from fmt with sh -c; its output as TAP comments */
+static int __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
 {
-	char *full;
-	int st;
+	char *cmd, *full;
+	va_list ap;
+	int st, n;
 
+	va_start(ap, fmt);
+	n = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
 	printf("# + %s\n", cmd);
 	fflush(stdout);
-	if (asprintf(&full, "out=$( { %s ; } 2>&1 ); rc=$?; "
+	n = asprintf(&full, "out=$( { %s ; } 2>&1 ); rc=$?; "
 		     "[ -z \"$out\" ] || printf '%%s\\n' \"$out\" | sed 's/^/# /'; exit $rc",
-		     cmd) < 0)
+		     cmd);
+	free(cmd);
+	if (n < 0)
 		return -1;
 	st = system(full);
 	free(full);
@@ -63,7 +73,7 @@ static int sh(const char *cmd)
 static bool mounted_dax(void)
 {
 	return sh("findmnt -n -o SOURCE,FSTYPE,OPTIONS " MNT
-		  " | grep -q '^" DEV " *ext4 .*dax=always'") == 0;
+		  " | grep -q '^%s *ext4 .*dax=always'", DEV) == 0;
 }
 
 FIXTURE(ns) {
@@ -73,29 +83,34 @@ FIXTURE(ns) {
 FIXTURE_SETUP(ns)
 {
 	self->touched = false;
+	DEV = getenv("PMEM_EXT4_DEV");
+	NS = getenv("PMEM_EXT4_NS");
+	REGION = getenv("PMEM_EXT4_REGION");
+	if (!DEV || !NS || !REGION)
+		SKIP(return, "no $PMEM_EXT4_DEV/NS/REGION (guest/setup-pmem.sh sets them)");
 	if (!dax_dir(DAX_FS_EXT4) || strcmp(dax_dir(DAX_FS_EXT4), MNT))
 		SKIP(return, "$DAX_EXT4 is not " MNT);
 	if (sh("command -v ndctl >/dev/null && command -v mkfs.ext4 >/dev/null"))
 		SKIP(return, "no ndctl or mkfs.ext4");
 	if (!mounted_dax())
-		SKIP(return, MNT " is not " DEV " ext4 dax=always");
-	if (sh("ndctl list -n " NS " | grep -q '\"blockdev\":\"pmem1\"'"))
-		SKIP(return, NS " is not the namespace of " DEV);
+		SKIP(return, MNT " is not %s ext4 dax=always", DEV);
+	if (sh("ndctl list -n %s | grep -q '\"blockdev\":\"%s\"'", NS, DEV + strlen("/dev/")))
+		SKIP(return, "%s is not the namespace of %s", NS, DEV);
 }
 
 FIXTURE_TEARDOWN(ns)
 {
 	if (!self->touched || mounted_dax())
 		return;
-	/* put back what the runner expects: fsdax /dev/pmem1, ext4 at /mnt/ext4 */
+	/* put back what the runner expects: fsdax DEV, ext4 at /mnt/ext4 */
 	sh("umount " MNT " 2>/dev/null");
 	if (access(DEV, F_OK)) {
-		sh("ndctl destroy-namespace -f " NS " >/dev/null 2>&1");
-		sh("echo 2097152 > /sys/bus/nd/devices/" REGION "/align 2>/dev/null");
-		sh("ndctl create-namespace -r " REGION " -m fsdax -a 2M >/dev/null");
+		sh("ndctl destroy-namespace -f %s >/dev/null 2>&1", NS);
+		sh("echo 2097152 > /sys/bus/nd/devices/%s/align 2>/dev/null", REGION);
+		sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION);
 	}
-	sh(MKFS);
-	sh(MOUNT);
+	sh(MKFS, DEV);
+	sh(MOUNT, DEV);
 }
 
 /* the pinned-then-released workload */
@@ -186,16 +201,16 @@ TEST_F(ns, reconfigure_after_pin)
 
 	self->touched = true;
 	ASSERT_EQ(0, sh("umount " MNT));
-	ASSERT_EQ(0, sh("ndctl disable-namespace " NS " >/dev/null"));
-	ASSERT_NE(0, access(DEV, F_OK)) TH_LOG(DEV " still there after disable");
-	ASSERT_EQ(0, sh("ndctl destroy-namespace -f " NS " >/dev/null"));
-	sh("echo 2097152 > /sys/bus/nd/devices/" REGION "/align");
-	ASSERT_EQ(0, sh("ndctl create-namespace -r " REGION " -m fsdax -a 2M >/dev/null"));
-	sh("ndctl list -r " REGION " -N");
-	ASSERT_EQ(0, access(DEV, F_OK)) TH_LOG("the new namespace is not " DEV);
-	ASSERT_EQ(0, sh("ndctl list -r " REGION " -N | grep -q '\"mode\":\"fsdax\"'"));
-	ASSERT_EQ(0, sh(MKFS));
-	ASSERT_EQ(0, sh(MOUNT));
+	ASSERT_EQ(0, sh("ndctl disable-namespace %s >/dev/null", NS));
+	ASSERT_NE(0, access(DEV, F_OK)) TH_LOG("%s still there after disable", DEV);
+	ASSERT_EQ(0, sh("ndctl destroy-namespace -f %s >/dev/null", NS));
+	sh("echo 2097152 > /sys/bus/nd/devices/%s/align", REGION);
+	ASSERT_EQ(0, sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION));
+	sh("ndctl list -r %s -N", REGION);
+	ASSERT_EQ(0, access(DEV, F_OK)) TH_LOG("the new namespace is not %s", DEV);
+	ASSERT_EQ(0, sh("ndctl list -r %s -N | grep -q '\"mode\":\"fsdax\"'", REGION));
+	ASSERT_EQ(0, sh(MKFS, DEV));
+	ASSERT_EQ(0, sh(MOUNT, DEV));
 	ASSERT_TRUE(mounted_dax());
 
 	check_dax(_metadata);

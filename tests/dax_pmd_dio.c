@@ -6,7 +6,7 @@
  *   - pwrite(O_DIRECT) from the buffer into DAX file A,
  *   - pread(O_DIRECT) from DAX file A into the buffer,
  *   - pread(O_DIRECT) from the pmem block device under the filesystem
- *     (/dev/pmem0 for xfs, /dev/pmem1 for ext4; READ ONLY, it holds the
+ *     ($PMEM_XFS_DEV for xfs, $PMEM_EXT4_DEV for ext4; READ ONLY, it holds the
  *     mounted fs) into the buffer, at the physical offset FIEMAP gives for
  *     A's data: a real block-layer DIO that pins the buffer's DAX pages,
  * while a second thread keeps faulting the same range of B through another
@@ -54,11 +54,11 @@ FIXTURE(pdio) {
 
 FIXTURE_VARIANT(pdio) {
 	enum dax_fs fs;
-	const char *dev;
+	const char *devenv;	/* environment variable naming the device */
 };
 
-FIXTURE_VARIANT_ADD(pdio, xfs) { .fs = DAX_FS_XFS, .dev = "/dev/pmem0" };
-FIXTURE_VARIANT_ADD(pdio, ext4) { .fs = DAX_FS_EXT4, .dev = "/dev/pmem1" };
+FIXTURE_VARIANT_ADD(pdio, xfs) { .fs = DAX_FS_XFS, .devenv = "PMEM_XFS_DEV" };
+FIXTURE_VARIANT_ADD(pdio, ext4) { .fs = DAX_FS_EXT4, .devenv = "PMEM_EXT4_DEV" };
 
 static void *racer(void *arg)
 {
@@ -83,7 +83,7 @@ static void *racer(void *arg)
 
 FIXTURE_SETUP(pdio)
 {
-	const char *dir = dax_dir(variant->fs);
+	const char *dev, *dir = dax_dir(variant->fs);
 	struct stat st, dst;
 
 	self->fda = self->fdb = self->fdbd = self->fdad = self->devfd = -1;
@@ -106,10 +106,12 @@ FIXTURE_SETUP(pdio)
 
 	/* the device must be the one under this filesystem; opened read-only */
 	ASSERT_EQ(0, fstat(self->fda, &st));
-	self->devfd = open(variant->dev, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, self->devfd) TH_LOG("%s: %s", variant->dev, strerror(errno));
+	dev = getenv(variant->devenv);
+	ASSERT_NE(NULL, dev) TH_LOG("$%s not set (guest/setup-pmem.sh sets it)", variant->devenv);
+	self->devfd = open(dev, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s: %s", dev, strerror(errno));
 	ASSERT_EQ(0, fstat(self->devfd, &dst));
-	ASSERT_EQ(st.st_dev, dst.st_rdev) TH_LOG("%s is not the device of %s", variant->dev, dir);
+	ASSERT_EQ(st.st_dev, dst.st_rdev) TH_LOG("%s is not the device of %s", dev, dir);
 
 	ASSERT_EQ(0, posix_memalign(&self->anon, PMDSZ, PMDSZ));
 	self->buf = map_aligned(PMDSZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fdb, 0, 0);
