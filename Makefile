@@ -26,7 +26,7 @@ endif
 S := scripts/stage.sh
 KSRC := $(CURDIR)/build/$(KERNEL)/src
 
-.PHONY: all run check shell tree export build build-each tests deps source clean lint
+.PHONY: all run check stress shell tree export build build-each tests deps source clean lint bench
 all: check
 
 deps:
@@ -47,6 +47,15 @@ run: tests
 
 check: tests
 	@$(S) "check $(KERNEL)" scripts/check.sh $(KERNEL) $(KCONFIG)
+
+# Benchmarks, stock vs patched, into build/bench/report.md (bench/README.md).
+bench: tests
+	@$(MAKE) -s build KERNEL=stock
+	@QUICK=$(QUICK) $(S) bench scripts/bench.sh
+
+# Long reliability run: model-checked stress, pin/poison tests, power cuts.
+stress: tests
+	@$(S) "stress $(KERNEL)" scripts/stress.sh $(KERNEL) $(KCONFIG)
 
 shell: tests
 	@scripts/run-guest.sh $(KERNEL) shell $(KCONFIG)

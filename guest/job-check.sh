@@ -6,8 +6,8 @@
 set -u
 TESTS=
 TEST_TIMEOUT=600
-# shellcheck disable=SC1091 # written by the host: TESTS=, TEST_TIMEOUT=
-[ -f /run/results/env ] && . /run/results/env
+# shellcheck disable=SC1091 # written by the host: TESTS=, TEST_TIMEOUT=, ...
+[ -f /run/results/env ] && { set -a && . /run/results/env && set +a; }
 bin=$RIG/build/tests
 
 sh "$RIG/guest/setup-pmem.sh" mkfs || { echo "rig: pmem setup failed"; exit 3; }

@@ -2,8 +2,9 @@
 # setup-pmem.sh [mkfs|mount]: make sure the emulated NVDIMMs carry their
 # namespaces (first boot only: the layout is stored in the label areas):
 # nmem0 and nmem1 an fsdax namespace each, nmem2 a device-DAX namespace
-# (2 MiB alignment, /dev/dax2.0 or similar). Then (mkfs) make fresh
-# filesystems, and mount them -o dax=always: xfs (reflink, 2 MiB stripe unit)
+# (2 MiB alignment). Then (mkfs) make fresh
+# filesystems, and mount them -o dax=always: xfs (reflink, reverse mapping
+# btree for memory-failure owner lookup, 2 MiB stripe unit)
 # on nmem0's pmem device at /mnt/xfs, ext4 (2 MiB stride) on nmem1's at
 # /mnt/ext4. Region and device numbers do not follow the DIMM order, so the
 # names found are written to /run/pmem.env for the jobs and tests:
@@ -56,7 +57,7 @@ done
 [ -c "${PMEM_DEVDAX:-}" ] || { echo "setup-pmem: device-DAX '${PMEM_DEVDAX:-}' missing"; ndctl list -N; exit 1; }
 
 if [ "$mode" = mkfs ]; then
-	mkfs.xfs -q -f -m reflink=1 -d su=2m,sw=1 "$PMEM_XFS_DEV"
+	mkfs.xfs -q -f -m reflink=1,rmapbt=1 -d su=2m,sw=1 "$PMEM_XFS_DEV"
 	mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 "$PMEM_EXT4_DEV" >/dev/null
 fi
 mkdir -p /mnt/xfs /mnt/ext4

@@ -3,7 +3,7 @@
 # with the KERNEL build and report TAP per test program, then a final line
 # "N passed, N failed, N skipped". Fails on any failed test, on a guest that
 # does not finish in time, and on any kernel splat in the guest's log.
-# TESTS=prog1,prog2 runs a subset.
+# TESTS=prog1,prog2 runs a subset; DAX_STRESS_SECONDS sets dax_stress's length.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,7 +17,8 @@ mkdir -p "$BUILD/results"
 out=$BUILD/results/.console-$tag-check
 : >"$out"
 RIG_ENV="TESTS=${TESTS:-}
-TEST_TIMEOUT=${TEST_TIMEOUT:-600}" TIMEOUT=${TIMEOUT:-2700} \
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+DAX_STRESS_SECONDS=${DAX_STRESS_SECONDS:-20}" TIMEOUT=${TIMEOUT:-2700} \
 	"$ROOT/scripts/run-guest.sh" "$kernel" check "$kconfig" >"$out" 2>&1 &
 pid=$!
 # Show the guest's test lines as they come.

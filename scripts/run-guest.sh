@@ -6,7 +6,8 @@
 # build/results/KERNEL[-KCONFIG]-JOB/ (console.log, dmesg.txt, job files).
 # Environment: TIMEOUT (seconds, default 1800), RIG_APPEND (extra kernel
 # arguments), RIG_ENV (NAME=VALUE list passed to the job as rig.env=),
-# RIG_QEMU (extra QEMU arguments, e.g. "-icount shift=5,sleep=off").
+# RIG_QEMU (extra QEMU arguments, e.g. "-icount shift=5,sleep=off"),
+# RIG_PMEM (directory of the pmem images, default build/pmem[-KCONFIG]).
 # Exit: the job's status; 124 if the guest timed out; 125 if it died
 # without a verdict (panic, triple fault).
 set -euo pipefail
@@ -24,7 +25,12 @@ bz=$BUILD/$kernel/src/$obj/arch/x86/boot/bzImage
 need_tools qemu-system-x86_64 timeout flock
 [ "$job" = shell ] || [ -f "$ROOT/guest/job-$job.sh" ] || die "unknown guest job '$job'"
 
+# Each kernel config gets its own pmem images (and lock), so that a long
+# debug-kernel run does not hold up the others: build/pmem, build/pmem-KCONFIG
+# (RIG_PMEM=DIR picks another set, e.g. for a second guest at the same time).
 pmem=$BUILD/pmem
+[ "$kconfig" = default ] || pmem=$BUILD/pmem-$kconfig
+[ -z "${RIG_PMEM:-}" ] || pmem=$RIG_PMEM
 mkdir -p "$pmem"
 # 2 GiB of persistent memory per fsdax DIMM plus its 2 MiB label area, which
 # QEMU carves from the end of the backing file: the region is then exactly
