@@ -26,7 +26,7 @@ endif
 S := scripts/stage.sh
 KSRC := $(CURDIR)/build/$(KERNEL)/src
 
-.PHONY: all run check stress shell tree export build build-each tests deps source clean lint bench
+.PHONY: all run check stress matrix shell tree export build build-each tests deps source clean lint bench
 all: check
 
 deps:
@@ -52,6 +52,11 @@ check: tests
 bench: tests
 	@$(MAKE) -s build KERNEL=stock
 	@QUICK=$(QUICK) $(S) bench scripts/bench.sh
+
+# Build matrix (configs and cross architectures; hours): MATRIX="x86-nothp ..."
+matrix: source
+	@$(S) "apply $(KERNEL)" scripts/prepare-tree.sh $(KERNEL)
+	@KERNEL=$(KERNEL) $(S) matrix scripts/build-matrix.sh $(MATRIX)
 
 # Long reliability run: model-checked stress, pin/poison tests, power cuts.
 stress: tests

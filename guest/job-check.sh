@@ -30,6 +30,8 @@ while read -r group prog args; do
 	# shellcheck disable=SC2086 # args are words from tests/list
 	(cd /tmp && timeout -k 5 "$TEST_TIMEOUT" "$bin/$prog" $args) >"/run/results/$id.tap" 2>&1
 	rc=$?
+	# timed out: put the stacks of blocked tasks in the log
+	[ "$rc" -eq 124 ] && echo w >/proc/sysrq-trigger
 	echo "$rc $group $(($(date +%s) - start))" >"/run/results/$id.rc"
 	grep -E '^(not )?ok |^# (SKIP|FAIL)|^Bail' "/run/results/$id.tap"
 	echo "# rig: $prog exit $rc in $(($(date +%s) - start)) s"

@@ -26,6 +26,10 @@
  * (including what a loop device wrote through a pin) showing up in another
  * worker's file is a mismatch like any other.
  *
+ * A kernel warning (the "W" taint appearing) fails the worker that sees it
+ * first, naming its last operation.  $DAX_STRESS_OPS=op1,op2 restricts the
+ * operations (names as in op_name[]), to narrow a failure down.
+ *
  * Guest contract: $PMEM_XFS_DEV / $PMEM_EXT4_DEV name the devices of the
  * mounts (guest/setup-pmem.sh); losetup and a tmpfs /tmp for the loop
  * device's backing file.
@@ -75,6 +79,23 @@ struct model {
 	char failure[WORKERS][256];
 	volatile int stop;
 };
+
+static unsigned int op_mask = (1u << NR_OPS) - 1;	/* $DAX_STRESS_OPS */
+static bool warned_before;
+
+/* the "W" taint (bit 9 of /proc/sys/kernel/tainted): any WARN so far */
+static bool kernel_warned(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t & (1UL << 9);
+}
 
 struct worker {
 	struct model *m;
@@ -471,6 +492,10 @@ static int op(struct worker *w, int kind, int f)
 		break;
 	}
 	w->m->ops[w->id][kind]++;
+	/* name the operation after which the kernel first warned */
+	if (!warned_before && kernel_warned())
+		FAIL(w, "the kernel warned, during or just before this worker's %s on file %d",
+		     op_name[kind], f);
 	return rnd(w, 4) ? 0 : check_file(w, f);
 }
 
@@ -499,9 +524,12 @@ static int worker(struct model *m, int id, bool xfs, const char *dir,
 		}
 	}
 	w.loopfd = loopdev ? open(loopdev, O_RDWR | O_DIRECT) : -1;
-	while (!m->stop)
-		if (op(&w, rnd(&w, NR_OPS), rnd(&w, NFILES)))
+	while (!m->stop) {
+		int kind = rnd(&w, NR_OPS);
+
+		if ((op_mask & (1u << kind)) && op(&w, kind, rnd(&w, NFILES)))
 			return 1;
+	}
 	for (f = 0; f < NFILES; f++)
 		if (check_file(&w, f))
 			return 1;
@@ -609,6 +637,19 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 
 	ASSERT_LT(0, secs);
 	round_ms = secs * 1000 / rounds;
+	warned_before = kernel_warned();
+	env = getenv("DAX_STRESS_OPS");	/* e.g. "mapwrite,unshare": only these */
+	if (env && *env) {
+		op_mask = 0;
+		for (k = 0; k < NR_OPS; k++) {
+			const char *hit = strstr(env, op_name[k]);
+			size_t n = strlen(op_name[k]);
+
+			if (hit && (hit == env || hit[-1] == ',') && (!hit[n] || hit[n] == ','))
+				op_mask |= 1u << k;
+		}
+		ASSERT_NE(0, op_mask) TH_LOG("no known operation in $DAX_STRESS_OPS=%s", env);
+	}
 	for (round = 0; round < rounds; round++) {
 		self->m->stop = 0;
 		for (i = 0; i < WORKERS; i++) {
@@ -656,7 +697,8 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 	for (k = 0; k < NR_OPS; k++) {
 		const char *name = op_name[k] ? op_name[k] : "?";
 
-		if (variant->m.fs == DAX_FS_XFS || (k != OP_CLONE && k != OP_UNSHARE))
+		if ((op_mask & (1u << k)) &&
+		    (variant->m.fs == DAX_FS_XFS || (k != OP_CLONE && k != OP_UNSHARE)))
 			EXPECT_LT(0, total[k]) TH_LOG("%s never ran", name);
 	}
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# build-matrix.sh [TARGET...]: build the KERNEL tree (default: patched) in
+# several configurations and for several architectures, one object
+# directory each (build/KERNEL/src/obj-matrix-TARGET, ccache). Slow: meant
+# to be run by hand (make matrix), not in CI. Results: build/matrix/.
+# Targets (default: all):
+#   x86-ours        tinyconfig + config/kernel.config (the rig's kernel)
+#   x86-nothp       the same without TRANSPARENT_HUGEPAGE
+#   x86-nozd        the same without ZONE_DEVICE (so no FS_DAX, no DEV_DAX)
+#   x86-allno       allnoconfig
+#   x86-def         defconfig
+#   ARCH-tiny       tinyconfig + config/matrix-dax.config, ARCH in arm64,
+#                   ppc64le, riscv64 (cross; the code the series touches)
+#   ARCH-def        defconfig (ppc64le: ppc64le_defconfig), cross
+# Installs the Debian cross compilers it needs. Exit status: failures count.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=${KERNEL:-patched}
+src=$BUILD/$kernel/src
+[ -f "$src/Makefile" ] || die "no tree $src (make build KERNEL=$kernel first)"
+all=(x86-ours x86-nothp x86-nozd x86-allno x86-def arm64-tiny ppc64le-tiny
+	riscv64-tiny arm64-def ppc64le-def riscv64-def)
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
+out=$BUILD/matrix
+mkdir -p "$out"
+need_space "$BUILD" 4096
+
+# arch_of TARGET: "ARCH CROSS_COMPILE DEB_PACKAGE"
+arch_of() {
+	case $1 in
+	x86-*) echo "x86_64 - -" ;;
+	arm64-*) echo "arm64 aarch64-linux-gnu- gcc-aarch64-linux-gnu" ;;
+	ppc64le-*) echo "powerpc powerpc64le-linux-gnu- gcc-powerpc64le-linux-gnu" ;;
+	riscv64-*) echo "riscv riscv64-linux-gnu- gcc-riscv64-linux-gnu" ;;
+	*) die "unknown target '$1' (known: ${all[*]})" ;;
+	esac
+}
+
+configure() { # TARGET OBJDIR ARCH-MAKE-ARGS...
+	local t=$1 obj=$2 frag
+	shift 2
+	frag=$obj/matrix.fragment
+	case $t in
+	x86-ours | x86-nothp | x86-nozd)
+		make -s -C "$src" O="$obj" "$@" tinyconfig
+		cp "$ROOT/config/kernel.config" "$frag"
+		[ "$t" = x86-nothp ] && echo '# CONFIG_TRANSPARENT_HUGEPAGE is not set' >>"$frag"
+		[ "$t" = x86-nozd ] && echo '# CONFIG_ZONE_DEVICE is not set' >>"$frag"
+		;;
+	*-tiny)
+		make -s -C "$src" O="$obj" "$@" tinyconfig
+		cp "$ROOT/config/matrix-dax.config" "$frag"
+		;;
+	x86-allno) make -s -C "$src" O="$obj" "$@" allnoconfig; return ;;
+	ppc64le-def) make -s -C "$src" O="$obj" "$@" ppc64le_defconfig; return ;;
+	*-def) make -s -C "$src" O="$obj" "$@" defconfig; return ;;
+	esac
+	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O . .config matrix.fragment >/dev/null)
+	make -s -C "$src" O="$obj" "$@" olddefconfig
+}
+
+fails=0
+for t in "${targets[@]}"; do
+	read -r arch cross pkg < <(arch_of "$t")
+	if [ "$pkg" != - ] && ! command -v "${cross}gcc" >/dev/null; then
+		[ "$(id -u)" -eq 0 ] || die "${cross}gcc missing; install $pkg as root"
+		note "installing $pkg"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" \
+			>"$out/apt-$pkg.log" 2>&1 || die "apt-get install $pkg failed ($out/apt-$pkg.log)"
+	fi
+	if [ "$cross" = - ]; then
+		args=(ARCH="$arch" CC="ccache gcc" HOSTCC="ccache gcc")
+	else
+		args=(ARCH="$arch" CROSS_COMPILE="$cross" CC="ccache ${cross}gcc" HOSTCC="ccache gcc")
+	fi
+	obj=obj-matrix-$t
+	log=$out/$t.log
+	t0=$(date +%s)
+	note "matrix: $t"
+	if (cd "$src" && mkdir -p "$obj" && configure "$t" "$obj" "${args[@]}" &&
+		CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content \
+			make -C "$src" O="$obj" "${args[@]}" -j"$(nproc)" all) >"$log" 2>&1; then
+		res=ok
+	else
+		res=FAIL
+		fails=$((fails + 1))
+	fi
+	warn=$(grep -c ' warning: ' "$log" || true)
+	printf '%s\t%s\t%s s\t%s warnings\t%s\n' "$t" "$res" "$(($(date +%s) - t0))" "$warn" "$log" |
+		tee -a "$out/results.tsv"
+done
+exit "$fails"

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_unshare_dirty: unsharing a reflinked range whose DAX entries are dirty
+ * must not leave entries that point at the old blocks.
+ *
+ * Found by dax_stress.  On xfs, file B is a FICLONE of file A, so both share
+ * every block.  B is written through a MAP_SHARED mapping and not synced, so
+ * its DAX entries carry the dirty mark.  FALLOC_FL_UNSHARE_RANGE on B copies
+ * the data to new blocks; the DAX code invalidates B's entries first, but the
+ * invalidation skips dirty entries.  B then keeps entries that point at the
+ * old (still shared) blocks.  Once A is truncated, those blocks are free and
+ * the next file to get them associates pages that B's stale entries still
+ * claim: WARN in dax_associate_entry(), and later B's stale entries act on
+ * pages that now belong to another file.
+ *
+ * The test does exactly that, then checks the data of B and of the new file
+ * and that the kernel did not warn meanwhile (the "W" taint, bit 9 of
+ * /proc/sys/kernel/tainted, set by any WARN).  xfs only (reflink).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "daxtest.h"
+
+#define FSIZE	(4 * MiB)
+#define NEWF	8		/* files made to reuse A's freed blocks */
+#define TAINT_WARN_BIT	(1UL << 9)
+
+static unsigned long tainted(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t;
+}
+
+FIXTURE(unshare) {
+	int a, b;
+};
+
+FIXTURE_VARIANT(unshare) {
+	struct dax_mode m;
+};
+
+FIXTURE_VARIANT_ADD(unshare, xfs_4k) { .m = { .fs = DAX_FS_XFS, .pmd = false, .shared = true } };
+FIXTURE_VARIANT_ADD(unshare, xfs_2m) { .m = { .fs = DAX_FS_XFS, .pmd = true, .shared = true } };
+
+FIXTURE_SETUP(unshare)
+{
+	const char *dir = dax_dir(DAX_FS_XFS);
+
+	self->a = self->b = -1;
+	if (!dir)
+		SKIP(return, "no $DAX_XFS");
+	self->a = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 21);
+	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(errno));
+	self->b = dax_create(dir, 0, 0, 0);
+	ASSERT_LE(0, self->b);
+	if (ioctl(self->b, FICLONE, self->a))
+		SKIP(return, "FICLONE: %s (no reflink)", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(unshare)
+{
+	if (self->a >= 0)
+		close(self->a);
+	if (self->b >= 0)
+		close(self->b);
+}
+
+TEST_F(unshare, dirty_entries_dropped)
+{
+	const char *dir = dax_dir(DAX_FS_XFS);
+	unsigned long t0 = tainted();
+	int fd[NEWF], i;
+	char *p, *q;
+
+	if (t0 & TAINT_WARN_BIT)
+		SKIP(return, "the kernel warned before this test: cannot tell (the run fails anyway)");
+	/* B's entries: faulted for write through a shared mapping, not synced */
+	p = dax_map(&variant->m, self->b, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	pattern_fill(p, FSIZE, 22, 0);
+	ASSERT_EQ(0, munmap(p, FSIZE));
+
+	/* B gets blocks of its own; A keeps the old ones, then lets them go */
+	ASSERT_EQ(0, fallocate(self->b, FALLOC_FL_UNSHARE_RANGE, 0, FSIZE))
+		TH_LOG("unshare: %s", strerror(errno));
+	ASSERT_EQ(0, ftruncate(self->a, 0));
+	ASSERT_EQ(0, fsync(self->a));
+
+	/* new files take the freed blocks and fault them in */
+	for (i = 0; i < NEWF; i++) {
+		fd[i] = dax_create(dir, FSIZE, DAX_ALLOC, 0);
+		ASSERT_LE(0, fd[i]);
+		q = dax_map(&variant->m, fd[i], 0, FSIZE);
+		ASSERT_NE(MAP_FAILED, q);
+		EXPECT_EQ(-1, zero_check(q, FSIZE)) TH_LOG("new file %d is not zero", i);
+		pattern_fill(q, FSIZE, 100 + i, 0);
+		ASSERT_EQ(0, munmap(q, FSIZE));
+	}
+
+	/* B reads its own data, through a mapping and read(2), also after fsync */
+	ASSERT_EQ(0, fsync(self->b));
+	p = dax_map(&variant->m, self->b, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, pattern_check(p, FSIZE, 22, 0));
+	ASSERT_EQ(0, munmap(p, FSIZE));
+	for (i = 0; i < NEWF; i++) {
+		q = dax_map(&variant->m, fd[i], 0, FSIZE);
+		ASSERT_NE(MAP_FAILED, q);
+		EXPECT_EQ(-1, pattern_check(q, FSIZE, 100 + i, 0)) TH_LOG("new file %d", i);
+		ASSERT_EQ(0, munmap(q, FSIZE));
+		close(fd[i]);
+	}
+	/* dropping B's entries must not touch the other files' pages */
+	ASSERT_EQ(0, ftruncate(self->b, 0));
+	EXPECT_EQ(0, tainted() & TAINT_WARN_BIT) TH_LOG("the kernel warned (see the log)");
+}
+
+TEST_HARNESS_MAIN
