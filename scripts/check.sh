@@ -18,7 +18,7 @@ out=$BUILD/results/.console-$tag-check
 : >"$out"
 RIG_ENV="TESTS=${TESTS:-}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
-DAX_STRESS_SECONDS=${DAX_STRESS_SECONDS:-20}
+DAX_STRESS_SECONDS=${DAX_STRESS_SECONDS:-10}
 DAX_STRESS_OPS=${DAX_STRESS_OPS:-}" TIMEOUT=${TIMEOUT:-2700} \
 	"$ROOT/scripts/run-guest.sh" "$kernel" check "$kconfig" >"$out" 2>&1 &
 pid=$!
