@@ -83,20 +83,6 @@ struct model {
 static unsigned int op_mask = (1u << NR_OPS) - 1;	/* $DAX_STRESS_OPS */
 static bool warned_before;
 
-/* the "W" taint (bit 9 of /proc/sys/kernel/tainted): any WARN so far */
-static bool kernel_warned(void)
-{
-	unsigned long t = 0;
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu", &t) != 1)
-			t = 0;
-		fclose(f);
-	}
-	return t & (1UL << 9);
-}
-
 struct worker {
 	struct model *m;
 	int id;

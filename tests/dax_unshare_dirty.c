@@ -33,20 +33,6 @@
 
 #define FSIZE	(4 * MiB)
 #define NEWF	8		/* files made to reuse A's freed blocks */
-#define TAINT_WARN_BIT	(1UL << 9)
-
-static unsigned long tainted(void)
-{
-	unsigned long t = 0;
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu", &t) != 1)
-			t = 0;
-		fclose(f);
-	}
-	return t;
-}
 
 FIXTURE(unshare) {
 	int a, b;
@@ -85,11 +71,10 @@ FIXTURE_TEARDOWN(unshare)
 TEST_F(unshare, dirty_entries_dropped)
 {
 	const char *dir = dax_dir(DAX_FS_XFS);
-	unsigned long t0 = tainted();
 	int fd[NEWF], i;
 	char *p, *q;
 
-	if (t0 & TAINT_WARN_BIT)
+	if (kernel_warned())
 		SKIP(return, "the kernel warned before this test: cannot tell (the run fails anyway)");
 	/* B's entries: faulted for write through a shared mapping, not synced */
 	p = dax_map(&variant->m, self->b, 0, FSIZE);
@@ -129,7 +114,7 @@ TEST_F(unshare, dirty_entries_dropped)
 	}
 	/* dropping B's entries must not touch the other files' pages */
 	ASSERT_EQ(0, ftruncate(self->b, 0));
-	EXPECT_EQ(0, tainted() & TAINT_WARN_BIT) TH_LOG("the kernel warned (see the log)");
+	EXPECT_FALSE(kernel_warned()) TH_LOG("the kernel warned (see the log)");
 }
 
 TEST_HARNESS_MAIN

@@ -652,3 +652,16 @@ pid_t fork_child(void)
 	}
 	return pid;
 }
+
+bool kernel_warned(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &t) != 1)
+			t = 0;
+		fclose(f);
+	}
+	return t & (1UL << 9);
+}

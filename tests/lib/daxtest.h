@@ -167,5 +167,7 @@ pid_t fork_child(void);
 /* Wait for child pid for at most ms milliseconds: 1 exited (*status), 0 not. */
 int wait_child_ms(pid_t pid, int ms, int *status);
 long now_ms(void);
+/* Whether the kernel has warned since boot (the "W" taint, bit 9 of tainted). */
+bool kernel_warned(void);
 
 #endif /* DAXTEST_H */
