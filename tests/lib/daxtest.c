@@ -452,10 +452,15 @@ static void parse_dump_line(const char *msg, struct page_state *ps, int *state)
 
 	if (*state == 1 && !strncmp(msg, "page: refcount:", 15)) {
 		const char *pfn = strstr(msg, " pfn:");
+		const char *map = strstr(msg, " mapping:");
+		const char *idx = strstr(msg, " index:");
 
 		if (sscanf(msg, "page: refcount:%ld mapcount:%ld", &ps->refcount,
 			   &ps->mapcount) == 2 && pfn) {
 			ps->pfn = strtoul(pfn + 5, NULL, 16);
+			/* %p prints NULL as zeroes, anything else hashed */
+			ps->mapping = map && strtoull(map + 9, NULL, 16) != 0;
+			ps->index = idx ? strtoul(idx + 7, NULL, 16) : 0;
 			*state = 2;
 		}
 	} else if (*state == 2 && !strncmp(msg, "head: order:", 12)) {

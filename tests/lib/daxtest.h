@@ -135,6 +135,8 @@ void pmd_trace_stop(void);
 struct page_state {
 	long refcount;		/* dump's refcount - 1 (gup_test's reference) */
 	long mapcount;
+	bool mapping;		/* ->mapping is not NULL (dump prints a hashed pointer) */
+	unsigned long index;	/* ->index (for FS DAX with series: share count if shared) */
 	unsigned long pfn;
 	bool large;
 	int order;		/* 0 unless large */
