@@ -71,8 +71,18 @@ static const char * const op_name[NR_OPS] = {
 	"mremap", "vmsplice", "dio_out", "dio_in", "vm_readv",
 };
 
+#define LOGN		16	/* operations remembered per file, for failures */
+
+struct oprec {
+	int kind;
+	size_t off, len, arg;	/* as the operation chose them (0 if unused) */
+	size_t size;		/* file size after it, in the model */
+};
+
 /* shared between the parent and the workers */
 struct model {
+	struct oprec log[WORKERS][NFILES][LOGN];
+	unsigned int logn[WORKERS][NFILES];
 	size_t size[WORKERS][NFILES];
 	unsigned char data[WORKERS][NFILES][MAXSZ];
 	long ops[WORKERS][NR_OPS];
@@ -201,7 +211,8 @@ static void *punch_thread(void *arg)
 static int op(struct worker *w, int kind, int f)
 {
 	unsigned char *md = w->m->data[w->id][f], *p, *q;
-	size_t *sz = &w->m->size[w->id][f], off, len, mlen, n;
+	size_t *sz = &w->m->size[w->id][f], off = 0, len = 0, mlen, n = 0;
+	struct oprec *rec;
 	int g = (f + 1) % NFILES, st, pfd[2];
 	struct punch_arg pa;
 	struct iovec liov, riov;
@@ -478,6 +489,8 @@ static int op(struct worker *w, int kind, int f)
 		break;
 	}
 	w->m->ops[w->id][kind]++;
+	rec = &w->m->log[w->id][f][w->m->logn[w->id][f]++ % LOGN];
+	*rec = (struct oprec){ kind, off, len, n, *sz };
 	/* name the operation after which the kernel first warned */
 	if (!warned_before && kernel_warned())
 		FAIL(w, "the kernel warned, during or just before this worker's %s on file %d",
@@ -611,6 +624,22 @@ static void check_all(struct __test_metadata *_metadata, struct model *m, const 
 	free(buf);
 }
 
+/* the last operations of a worker on each of its files, oldest first */
+static void log_ops(struct __test_metadata *_metadata, struct model *m, int id)
+{
+	unsigned int f, i, n;
+
+	for (f = 0; f < NFILES; f++) {
+		n = m->logn[id][f];
+		for (i = n > LOGN ? n - LOGN : 0; i < n; i++) {
+			struct oprec *r = &m->log[id][f][i % LOGN];
+
+			TH_LOG("  worker %d file %u op %u: %-12s off %zu len %zu arg %zu -> size %zu",
+			       id, f, i, op_name[r->kind], r->off, r->len, r->arg, r->size);
+		}
+	}
+}
+
 /* the harness default (30 s) is far too short; the runner has its own limit */
 TEST_F_TIMEOUT(stress, rounds, 7200)
 {
@@ -661,8 +690,10 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 			if (pid[i]) {
 				ASSERT_EQ(pid[i], waitpid(pid[i], &st[i], 0));
 			}
-			EXPECT_TRUE(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0)
+			EXPECT_TRUE(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0) {
 				TH_LOG("round %d worker %d: %s", round, i, self->m->failure[i]);
+				log_ops(_metadata, self->m, i);
+			}
 		}
 		if (_metadata->exit_code)
 			return;
