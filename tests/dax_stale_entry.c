@@ -10,10 +10,10 @@
  * when its blocks are freed keeps a block that now belongs to another file
  * associated with the old one.
  *
- * partial: a file is faulted in with PMDs (2 MiB
- * entries), then part of one 2 MiB entry is freed: truncate inside it, punch
- * hole, collapse range, and on xfs a FICLONERANGE over part of it.  The
- * truncation deletes the whole PMD entry, which cannot be split, so
+ * partial: a file is faulted in with PMDs (2 MiB entries), then part of
+ * one 2 MiB entry is freed: truncate inside it, punch hole, collapse range,
+ * and on xfs a FICLONERANGE over part of it.  The truncation deletes the
+ * whole PMD entry, which cannot be split, so
  *   - rest_faulted_small: the part that stays is faulted in again page by
  *     page (no page of the PMD-sized folio of a surviving entry);
  *   - rest_pin_holds_truncate: a page of that part, mapped with a PTE
