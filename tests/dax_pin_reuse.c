@@ -203,24 +203,6 @@ static int extents_cover(int fd, size_t len, long long phys, long *nblocks, long
 	return hits;
 }
 
-static long long phys_of(int fd, off_t off)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[4];
-	} f;
-
-	memset(&f, 0, sizeof(f));
-	f.fm.fm_start = off;
-	f.fm.fm_length = PG;
-	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	f.fm.fm_extent_count = 4;
-	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
-	    f.ext[0].fe_logical > (uint64_t)off)
-		return -1;
-	return f.ext[0].fe_physical + (off - f.ext[0].fe_logical);
-}
-
 /* writer exit bits */
 #define W_PHYS	0x01	/* a new file's extent covers the pinned block */
 #define W_PFN	0x02	/* a new file's page is the pinned pfn */
@@ -306,7 +288,7 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 	long end, t0;
 	struct stat st;
 
-	self->pin_phys = phys_of(self->fd, PINPG * PG);
+	self->pin_phys = fiemap_phys(self->fd, PINPG * PG);
 	self->pin_pfn = pagemap_pfn(self->p + PINPG * PG);
 	ASSERT_LE(0, self->pin_phys) TH_LOG("FIEMAP of the pinned page");
 	ASSERT_LT(0, self->pin_pfn) TH_LOG("pagemap of the pinned page");

@@ -45,7 +45,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/falloc.h>
-#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -58,25 +57,6 @@
 #define FSIZE	(2 * PMDSZ)
 #define HIT	(PMDSZ / 2)		/* the freed range starts in the first PMD */
 #define HITLEN	(64 * KiB)
-
-/* Physical byte address of file offset off, -1 if unmapped or unknown. */
-static long long phys_of(int fd, off_t off)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[4];
-	} f;
-
-	memset(&f, 0, sizeof(f));
-	f.fm.fm_start = off;
-	f.fm.fm_length = PG;
-	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	f.fm.fm_extent_count = 4;
-	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
-	    f.ext[0].fe_logical > (uint64_t)off)
-		return -1;
-	return f.ext[0].fe_physical + (off - f.ext[0].fe_logical);
-}
 
 /* Whether the page mapped at addr is associated with a file at all. */
 static bool associated(const struct page_state *ps)
@@ -125,11 +105,11 @@ FIXTURE_TEARDOWN(partial)
 /*
  * Fault the whole file in with PMDs, then free [HIT, HIT + HITLEN) (truncate:
  * everything from HIT) with the variant's operation; d is an empty file of
- * HITLEN bytes, the source of OP_CLONE.  Returns the freed block's physical
- * address and, in *pfn, its pfn; -1 if the operation is not supported.
+ * HITLEN bytes, the source of OP_CLONE.  With pte0, page 0 is also mapped
+ * with a PTE before the operation.  Returns 0, or -1 if the operation failed
+ * or did not free the block at HIT.
  */
-static long long free_part(struct __test_metadata *_metadata, int a, int d,
-			   enum op op, long long *pfn, char **pte0)
+static int free_part(int a, int d, enum op op, char **pte0)
 {
 	long long phys;
 	char *p;
@@ -138,7 +118,6 @@ static long long free_part(struct __test_metadata *_metadata, int a, int d,
 	if (p == MAP_FAILED)
 		return -1;
 	touch_range(p, FSIZE, false);
-	*pfn = pagemap_pfn(p + HIT);
 	munmap(p, FSIZE);
 	if (pte0) {
 		/* page 0 mapped with a PTE, through the PMD entry */
@@ -147,8 +126,8 @@ static long long free_part(struct __test_metadata *_metadata, int a, int d,
 			return -1;
 		touch_range(*pte0, PG, false);
 	}
-	phys = phys_of(a, HIT);
-	if (*pfn <= 0 || phys < 0)
+	phys = fiemap_phys(a, HIT);
+	if (phys < 0)
 		return -1;
 
 	switch (op) {
@@ -174,9 +153,10 @@ static long long free_part(struct __test_metadata *_metadata, int a, int d,
 		break;
 	}
 	}
-	if (fsync(a) || phys_of(a, HIT) == phys)
+	/* the block must be gone from the file */
+	if (fsync(a) || fiemap_phys(a, HIT) == phys)
 		return -1;
-	return phys;
+	return 0;
 }
 
 /*
@@ -190,14 +170,13 @@ TEST_F(partial, rest_faulted_small)
 	bool warned = kernel_warned();
 	static const off_t offs[] = { 0, HIT - PG };
 	struct page_state ps;
-	long long pfn;
 	unsigned int i;
 	int d, err;
 	char *p;
 
 	d = dax_create(dir, HITLEN, 0, 0);
 	ASSERT_LE(0, d);
-	ASSERT_LE(0, free_part(_metadata, self->a, d, variant->op, &pfn, NULL))
+	ASSERT_LE(0, free_part(self->a, d, variant->op, NULL))
 		TH_LOG("freeing part of the file: %s", strerror(errno));
 	close(d);
 
@@ -232,14 +211,13 @@ TEST_F(partial, rest_pin_holds_truncate)
 	const char *dir = dax_dir(variant->fs);
 	int d, pfd[2], status = 0, done;
 	struct iovec iov;
-	long long pfn;
 	char buf[PG];
 	char *q;
 	pid_t pid;
 
 	d = dax_create(dir, HITLEN, 0, 0);
 	ASSERT_LE(0, d);
-	ASSERT_LE(0, free_part(_metadata, self->a, d, variant->op, &pfn, &q))
+	ASSERT_LE(0, free_part(self->a, d, variant->op, &q))
 		TH_LOG("freeing part of the file: %s", strerror(errno));
 	close(d);
 

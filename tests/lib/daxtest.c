@@ -104,6 +104,24 @@ bool pmd_aligned_extents(int fd, size_t size)
 	return ok;
 }
 
+long long fiemap_phys(int fd, off_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[4];
+	} f;
+
+	memset(&f, 0, sizeof(f));
+	f.fm.fm_start = off;
+	f.fm.fm_length = PG;
+	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	f.fm.fm_extent_count = 4;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
+	    f.ext[0].fe_logical > (uint64_t)off)
+		return -1;
+	return f.ext[0].fe_physical + (off - f.ext[0].fe_logical);
+}
+
 /*
  * fallocate in 2 MiB requests: ext4 (stripe 512 blocks) then only takes a
  * goal extent that is stripe aligned, and never normalizes fallocate

@@ -79,6 +79,8 @@ int dax_create_path(const char *dir, size_t size, unsigned int flags, uint32_t s
  * FIEMAP is not supported.
  */
 bool pmd_aligned_extents(int fd, size_t size);
+/* FIEMAP: physical byte address of file offset off, -1 if unmapped or unknown. */
+long long fiemap_phys(int fd, off_t off);
 /* Reopen an fd's file as a new open file description (works when unlinked). */
 int reopen_fd(int fd, int oflags);
 /* statx(STATX_ATTR_DAX) of an fd: 1 DAX, 0 not, -1 error. */
