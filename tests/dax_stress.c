@@ -91,6 +91,7 @@ struct model {
 };
 
 static unsigned int op_mask = (1u << NR_OPS) - 1;	/* $DAX_STRESS_OPS */
+static long ops_per_round;	/* $DAX_STRESS_NOPS: a fixed count, not time */
 static bool warned_before;
 
 struct worker {
@@ -142,6 +143,22 @@ static void fill_random(struct worker *w, unsigned char *p, size_t len)
 	return -1; \
 } while (0)
 
+static char *file_path(const char *dir, int id, int f);
+
+/* on a mismatch: the file's extents (data and COW fork) to the log */
+static void dump_layout(struct worker *w, int f, size_t off)
+{
+	char cmd[4200];
+
+	if (!w->xfs)
+		return;
+	fprintf(stderr, "# worker %d file %d: mismatch at %zu, extents:\n", w->id, f, off);
+	snprintf(cmd, sizeof(cmd), "xfs_io -r -c 'bmap -v' -c 'bmap -c -v' %s | sed 's/^/# /' >&2",
+		 file_path(w->dir, w->id, f));
+	if (system(cmd))
+		fprintf(stderr, "# (xfs_io failed)\n");
+}
+
 /* compare the file with the model through pread() */
 static int check_file(struct worker *w, int f)
 {
@@ -165,6 +182,7 @@ static int check_file(struct worker *w, int f)
 
 			while (w->buf[i] == md[off + i])
 				i++;
+			dump_layout(w, f, off + i);
 			FAIL(w, "file %d: byte %zu is %#x, model %#x (after %s)", f,
 			     off + i, w->buf[i], md[off + i], op_name[w->last_op]);
 		}
@@ -510,6 +528,7 @@ static int worker(struct model *m, int id, bool xfs, const char *dir,
 		  const char *loopdev, unsigned int seed)
 {
 	struct worker w = { .m = m, .id = id, .xfs = xfs, .dir = dir, .seed = seed };
+	long n = 0;
 	int f;
 
 	w.buf = aligned_alloc(PG, MAXIO + PG);
@@ -523,7 +542,7 @@ static int worker(struct model *m, int id, bool xfs, const char *dir,
 		}
 	}
 	w.loopfd = loopdev ? open(loopdev, O_RDWR | O_DIRECT) : -1;
-	while (!m->stop) {
+	while (ops_per_round ? n++ < ops_per_round : !m->stop) {
 		int kind = rnd(&w, NR_OPS);
 
 		if ((op_mask & (1u << kind)) && op(&w, kind, rnd(&w, NFILES)))
@@ -651,6 +670,8 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 	pid_t pid[WORKERS];
 
 	ASSERT_LT(0, secs);
+	env = getenv("DAX_STRESS_NOPS");	/* reproducible: ops per worker and round */
+	ops_per_round = env ? atol(env) : 0;
 	round_ms = secs * 1000 / rounds;
 	warned_before = kernel_warned();
 	env = getenv("DAX_STRESS_OPS");	/* e.g. "mapwrite,unshare": only these */
@@ -675,7 +696,7 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 					     self->loopdev, 1000003u * (round + 1) + i));
 		}
 		end = now_ms() + round_ms;
-		while (now_ms() < end) {
+		while (ops_per_round || now_ms() < end) {
 			for (i = 0; i < WORKERS; i++)
 				if (pid[i] && waitpid(pid[i], &st[i], WNOHANG) == pid[i])
 					break;
