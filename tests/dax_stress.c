@@ -28,7 +28,11 @@
  *
  * A kernel warning (the "W" taint appearing) fails the worker that sees it
  * first, naming its last operation.  $DAX_STRESS_OPS=op1,op2 restricts the
- * operations (names as in op_name[]), to narrow a failure down.
+ * operations (names as in op_name[]), to narrow a failure down;
+ * $DAX_STRESS_NOPS=N ends each round after N operations per worker instead
+ * of after a time slice, so that a worker's sequence does not depend on the
+ * host's speed.  On xfs a data mismatch also logs the file's extents (data
+ * and COW fork, xfs_io bmap).
  *
  * Guest contract: $PMEM_XFS_DEV / $PMEM_EXT4_DEV name the devices of the
  * mounts (guest/setup-pmem.sh); losetup and a tmpfs /tmp for the loop
