@@ -9,6 +9,8 @@
 #   x86-nozd        the same without ZONE_DEVICE (so no FS_DAX, no DEV_DAX)
 #   x86-allno       allnoconfig
 #   x86-def         defconfig
+#   x86-allmod      allmodconfig (with PARTIAL=1: every C file the series
+#                   changes that x86 builds, drivers included)
 #   ARCH-tiny       tinyconfig + config/matrix-dax.config, ARCH in arm64,
 #                   ppc64le, riscv64, s390x (cross; the code the series touches)
 #   ARCH-def        defconfig (ppc64le: ppc64le_defconfig), cross
@@ -25,7 +27,7 @@ set -euo pipefail
 kernel=${KERNEL:-patched}
 src=$BUILD/$kernel/src
 [ -f "$src/Makefile" ] || die "no tree $src (make build KERNEL=$kernel first)"
-all=(x86-ours x86-nothp x86-nozd x86-allno x86-def arm64-tiny ppc64le-tiny
+all=(x86-ours x86-nothp x86-nozd x86-allno x86-def x86-allmod arm64-tiny ppc64le-tiny
 	riscv64-tiny s390x-tiny arm64-def ppc64le-def riscv64-def)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
@@ -66,6 +68,7 @@ configure() { # TARGET OBJDIR ARCH-MAKE-ARGS...
 		[ "$t" != s390x-tiny ] || echo CONFIG_PCI=y >>"$frag"
 		;;
 	x86-allno) make -s -C "$src" O="$obj" "$@" allnoconfig; return ;;
+	x86-allmod) make -s -C "$src" O="$obj" "$@" allmodconfig; return ;;
 	ppc64le-def) make -s -C "$src" O="$obj" "$@" ppc64le_defconfig; return ;;
 	*-def) make -s -C "$src" O="$obj" "$@" defconfig; return ;;
 	esac
@@ -95,6 +98,12 @@ goals() {
 	if [ "${PARTIAL:-0}" != 1 ]; then
 		echo all
 		return
+	fi
+	if grep -q '^CONFIG_COMPILE_TEST=y' "$cfg"; then
+		# allmodconfig: the series' own C files (this architecture's)
+		git -C "$src" diff --name-only base..HEAD -- '*.c' |
+			grep -v '^tools/' | grep -E "^arch/$arch/|^[^a]|^a[^r]" | sed 's/\.c$/.o/'
+		return 0
 	fi
 	printf '%s\n' mm/ "arch/$arch/mm/" fs/proc/ drivers/pci/
 	for opt in FS_DAX:fs/dax.o USERFAULTFD:fs/userfaultfd.o DAX:drivers/dax/ \
