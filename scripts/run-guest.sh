@@ -57,7 +57,10 @@ res=$BUILD/results/$tag-$job
 rm -rf "$res"
 mkdir -p "$res"
 timeout=${TIMEOUT:-1800}
-append="console=ttyS0,115200 loglevel=5 panic=-1 root=/dev/root rootfstype=9p"
+# log_buf_len: dump_page() output of a full run overflows the default 128 KiB
+# ring buffer, and dmesg.txt should hold the whole run (splats reach the
+# console, console.log, at loglevel 5 anyway).
+append="console=ttyS0,115200 loglevel=5 log_buf_len=16M panic=-1 root=/dev/root rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$ROOT/guest/init.sh rig.dir=$ROOT rig.job=$job rig.kernel=$tag"
 append+=" ${RIG_APPEND:-}"
