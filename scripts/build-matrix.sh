@@ -66,6 +66,8 @@ configure() { # TARGET OBJDIR ARCH-MAKE-ARGS...
 			CONFIG_CPU_LITTLE_ENDIAN=y CONFIG_PPC_RADIX_MMU=y CONFIG_PPC_64S_HASH_MMU=y \
 			CONFIG_PPC_POWERNV=y >>"$frag"
 		[ "$t" != s390x-tiny ] || echo CONFIG_PCI=y >>"$frag"
+		# and the flat memory model on riscv (no memory hotplug)
+		[ "$t" != riscv64-tiny ] || echo CONFIG_SPARSEMEM_MANUAL=y >>"$frag"
 		;;
 	x86-allno) make -s -C "$src" O="$obj" "$@" allnoconfig; return ;;
 	x86-allmod) make -s -C "$src" O="$obj" "$@" allmodconfig; return ;;
