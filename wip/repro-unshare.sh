@@ -8,6 +8,7 @@
 # in build/results/rep-fail-ARG. Not part of the rig.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p build/logs
 for n in "$@"; do
 	case $n in
 	t*) extra= ;;
