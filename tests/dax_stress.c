@@ -147,7 +147,13 @@ static void fill_random(struct worker *w, unsigned char *p, size_t len)
 	return -1; \
 } while (0)
 
-static char *file_path(const char *dir, int id, int f);
+static char *file_path(const char *dir, int id, int f)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/stress-%d-%d", dir, id, f);
+	return path;
+}
 
 /* on a mismatch: the file's extents (data and COW fork) to the log */
 static void dump_layout(struct worker *w, int f, size_t off)
@@ -518,14 +524,6 @@ static int op(struct worker *w, int kind, int f)
 		FAIL(w, "the kernel warned, during or just before this worker's %s on file %d",
 		     op_name[kind], f);
 	return rnd(w, 4) ? 0 : check_file(w, f);
-}
-
-static char *file_path(const char *dir, int id, int f)
-{
-	static char path[4096];
-
-	snprintf(path, sizeof(path), "%s/stress-%d-%d", dir, id, f);
-	return path;
 }
 
 static int worker(struct model *m, int id, bool xfs, const char *dir,
