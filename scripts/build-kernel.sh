@@ -10,7 +10,7 @@ set -euo pipefail
 kernel=${1:?usage: build-kernel.sh stock|patched [KCONFIG]}
 kconfig=${2:-default}
 src=$BUILD/$kernel/src
-[ -d "$src/.git" ] || die "no tree at $src (scripts/prepare-tree.sh $kernel)"
+[ -e "$src/.git" ] || die "no tree at $src (scripts/prepare-tree.sh $kernel)"
 need_tools gcc make flex bison bc ccache perl
 need_space "$BUILD" 3000
 
