@@ -30,7 +30,13 @@
  *   that belongs to the file (->mapping set, via gup_test's dump), with the
  *   file's data; no kernel warning.
  *
- * Both fail on stock 6.12.  xfs only (reflink).
+ * short_write_keeps_data: write(2) to a reflinked block copies the block
+ *   first, around the range written; when the user buffer faults half-way,
+ *   the rest of the range was neither copied nor written, yet the block
+ *   replaced the old one.  Checks: the file holds the bytes written and
+ *   its old data everywhere else.
+ *
+ * All fail on stock 6.12.  xfs only (reflink).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +213,28 @@ out:
 	EXPECT_EQ(-1, file_check(self->a, self->model)) TH_LOG("data differs");
 	ASSERT_EQ(0, ftruncate(self->a, 0));
 	EXPECT_FALSE(kernel_warned()) TH_LOG("the kernel warned (see the log)");
+}
+
+TEST_F(cowpre, short_write_keeps_data)
+{
+	unsigned char *buf;
+	ssize_t r;
+
+	ASSERT_EQ(0, ioctl(self->b, FICLONE, self->a)) TH_LOG("FICLONE: %s", strerror(errno));
+	/* 200 bytes from a buffer whose second half is not readable */
+	buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0xe7, PG);
+	ASSERT_EQ(0, mprotect(buf + PG, PG, PROT_NONE));
+	r = pwrite(self->a, buf + PG - 100, 200, BLK(10) + 1000);
+	ASSERT_EQ(100, r) TH_LOG("pwrite: %zd %s", r, r < 0 ? strerror(errno) : "");
+	memset(self->model + BLK(10) + 1000, 0xe7, 100);
+	ASSERT_EQ(0, munmap(buf, 2 * PG));
+
+	/* the copied block has the 100 new bytes and the old data around them */
+	EXPECT_EQ(-1, file_check(self->a, self->model)) TH_LOG("data differs");
+	ASSERT_EQ(0, ftruncate(self->b, 0));
+	EXPECT_EQ(-1, file_check(self->a, self->model)) TH_LOG("data differs after B's truncate");
 }
 
 TEST_HARNESS_MAIN
