@@ -72,7 +72,7 @@ export:
 	@scripts/export.sh
 
 # Build and boot every prefix of the series (slow: one kernel build per patch;
-# FIRST=N resumes at patch N, BOOT=0 skips the boot tests).
+# FIRST=N resumes at patch N, LAST=N stops after it, BOOT=0 skips the boot tests).
 build-each: tests
 	@$(S) build-each scripts/build-each.sh $(KCONFIG)
 
