@@ -20,7 +20,6 @@ src=$BUILD/bisect/src
 mapfile -t series < <(find "$ROOT/patches" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
 [ "${#series[@]}" -gt 0 ] || die "no patches in patches/"
 if [ ! -d "$src/.git" ]; then
-	mkdir -p "$BUILD/bisect"
 	git clone -q --shared --no-checkout "$BUILD/pristine.git" "$src"
 	printf '/obj*/\n' >>"$src/.git/info/exclude"
 fi
