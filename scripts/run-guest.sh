@@ -76,6 +76,10 @@ for i in 0 1 2; do
 	qemu+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$pmem/dimm$i.img,size=${sizes[i]},align=${aligns[i]}"
 		-device "nvdimm,memdev=mem$i,id=nv$i,label-size=2M")
 done
+# An NVMe controller (no namespaces) with a 16 MiB controller memory buffer:
+# the nvme driver gives the CMB to the PCI P2PDMA allocator, whose pages user
+# space maps through /sys/bus/pci/devices/D/p2pmem/allocate (p2pdma_mmap).
+qemu+=(-device nvme,serial=rigp2p,cmb_size_mb=16)
 if [ -n "${RIG_QEMU:-}" ]; then
 	read -r -a extra <<<"$RIG_QEMU"
 	qemu+=("${extra[@]}")

@@ -498,6 +498,11 @@ static void parse_dump_line(const char *msg, struct page_state *ps, int *state)
 
 int page_state(const void *addr, struct page_state *ps)
 {
+	return page_state_flags(addr, 0, ps);
+}
+
+int page_state_flags(const void *addr, unsigned int gup_flags, struct page_state *ps)
+{
 	uintptr_t pa = (uintptr_t)addr & ~(PG - 1);
 	struct gup_test gup = { 0 };
 	char rec[8192], marker[96];
@@ -518,7 +523,7 @@ int page_state(const void *addr, struct page_state *ps)
 	gup.addr = pa;
 	gup.size = PG;
 	gup.nr_pages_per_call = 1;
-	gup.gup_flags = 0;		/* FOLL_GET only: no write, no COW */
+	gup.gup_flags = gup_flags;	/* 0: FOLL_GET only, no write, no COW */
 	gup.which_pages[0] = 1;		/* 1-based: the first (only) page */
 	if (ioctl(gfd, DUMP_USER_PAGES_TEST, &gup)) {
 		err = -errno;

@@ -151,6 +151,8 @@ struct page_state {
 };
 /* 0 on success; -ENOENT without gup_test; other -errno on failure. */
 int page_state(const void *addr, struct page_state *ps);
+/* The same with extra FOLL_* flags for gup_test (e.g. FOLL_PCI_P2PDMA). */
+int page_state_flags(const void *addr, unsigned int gup_flags, struct page_state *ps);
 /* Human readable one-liner for logs. */
 const char *page_state_str(const struct page_state *ps);
 
