@@ -79,7 +79,7 @@ done
 # An NVMe controller (no namespaces) with a 16 MiB controller memory buffer:
 # the nvme driver gives the CMB to the PCI P2PDMA allocator, whose pages user
 # space maps through /sys/bus/pci/devices/D/p2pmem/allocate (p2pdma_mmap).
-qemu+=(-device nvme,serial=rigp2p,cmb_size_mb=16)
+qemu+=(-device 'nvme,serial=rigp2p,cmb_size_mb=16')
 if [ -n "${RIG_QEMU:-}" ]; then
 	read -r -a extra <<<"$RIG_QEMU"
 	qemu+=("${extra[@]}")
