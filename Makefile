@@ -56,7 +56,7 @@ bench: tests
 # Build matrix (configs and cross architectures; hours): MATRIX="x86-nothp ..."
 matrix: source
 	@$(S) "apply $(KERNEL)" scripts/prepare-tree.sh $(KERNEL)
-	@KERNEL=$(KERNEL) PARTIAL=$(PARTIAL) $(S) matrix scripts/build-matrix.sh $(MATRIX)
+	@KERNEL=$(KERNEL) PARTIAL=$(PARTIAL) GOAL=$(GOAL) $(S) matrix scripts/build-matrix.sh $(MATRIX)
 
 # Long reliability run: model-checked stress, pin/poison tests, power cuts.
 stress: tests
