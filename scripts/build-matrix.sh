@@ -27,6 +27,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${KERNEL:-patched}
+goal=${GOAL:-all}
 src=$BUILD/$kernel/src
 [ -f "$src/Makefile" ] || die "no tree $src (make build KERNEL=$kernel first)"
 all=(x86-ours x86-nothp x86-nozd x86-allno x86-def x86-allmod arm64-tiny ppc64le-tiny
@@ -100,7 +101,7 @@ configure() { # TARGET OBJDIR ARCH-MAKE-ARGS...
 goals() {
 	local cfg=$1 arch=$2 opt dir
 	if [ "${PARTIAL:-0}" != 1 ]; then
-		echo "${GOAL:-all}"
+		echo "$goal"
 		return
 	fi
 	if grep -q '^CONFIG_COMPILE_TEST=y' "$cfg"; then
@@ -149,8 +150,8 @@ for t in "${targets[@]}"; do
 	warn=$(grep -c ' warning: ' "$log" || true)
 	if [ "${PARTIAL:-0}" = 1 ]; then
 		res="$res(partial)"
-	elif [ "${GOAL:-all}" != all ]; then
-		res="$res(${GOAL})"
+	elif [ "$goal" != all ]; then
+		res="$res($goal)"
 	fi
 	printf '%s\t%s\t%s s\t%s warnings\t%s\n' "$t" "$res" "$(($(date +%s) - t0))" "$warn" "$log" |
 		tee -a "$out/results.tsv"
