@@ -1,7 +1,9 @@
 #!/bin/sh
 # job-powerloss.sh: one half of a power-loss cycle (scripts/powerloss.sh).
-# PHASE=write: fresh filesystems, then dax_powerloss writes records on both
-#   (acknowledged in /run/results/ack-FS) until the host kills QEMU.
+# PHASE=write: fresh filesystems, then dax_powerloss holds two files open for
+#   a page in a pipe (one unlinked; /run/results/held-FS says so) and writes
+#   records on both (acknowledged in /run/results/ack-FS) until the host
+#   kills QEMU.
 # PHASE=verify ACK_XFS=N ACK_EXT4=M: mount (log recovery), check the records,
 #   unmount, then xfs_repair -n / e2fsck -fn must find nothing. TAP in
 #   /run/results/powerloss.tap.
@@ -15,6 +17,11 @@ bin=$RIG/build/tests
 case "$PHASE" in
 write)
 	sh "$RIG/guest/setup-pmem.sh" mkfs || { echo "rig: pmem setup failed"; exit 3; }
+	# Files held open for a page in a pipe, one of them unlinked, during
+	# the power cut: recovery must free the unlinked one's blocks.
+	for fs in xfs ext4; do
+		"$bin/dax_powerloss" hold /mnt/$fs /run/results/held-$fs &
+	done
 	"$bin/dax_powerloss" write /mnt/xfs /run/results/ack-xfs &
 	"$bin/dax_powerloss" write /mnt/ext4 /run/results/ack-ext4 &
 	wait

@@ -4,8 +4,10 @@
 # "powerloss" twice on the same pmem images: PHASE=write (fresh xfs and ext4,
 # dax_powerloss writes MAP_SYNC records and acknowledges each durable one to
 # the host), QEMU killed with SIGKILL at a random point (no shutdown, no
-# unmount); then PHASE=verify (mount, every acknowledged record intact,
-# xfs_repair -n and e2fsck -fn clean). Prints TAP and "N passed, N failed".
+# unmount), while two files per filesystem are held open by the kernel for a
+# page in a pipe, one of them unlinked; then PHASE=verify (mount, every
+# acknowledged record intact, the held file's data there, the unlinked one
+# gone, xfs_repair -n and e2fsck -fn clean). Prints TAP and "N passed, N failed".
 # POWERLOSS_CYCLES (default 3) cycles.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -39,7 +41,8 @@ for c in $(seq 1 "$cycles"); do
 	guest=$!
 	deadline=$((SECONDS + 600))
 	while kill -0 "$guest" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-		if [ "$(acked "$res/ack-xfs")" -ge "$want" ] && [ "$(acked "$res/ack-ext4")" -ge "$want" ]; then
+		if [ "$(acked "$res/ack-xfs")" -ge "$want" ] && [ "$(acked "$res/ack-ext4")" -ge "$want" ] &&
+			[ -s "$res/held-xfs" ] && [ -s "$res/held-ext4" ]; then
 			break
 		fi
 		sleep 0.2
@@ -50,6 +53,11 @@ for c in $(seq 1 "$cycles"); do
 	ax=$(acked "$res/ack-xfs") ae=$(acked "$res/ack-ext4")
 	cp "$res/console.log" "$keep/cycle$c-write.log" 2>/dev/null || true
 	echo "# cycle $c: power cut after $ax (xfs) and $ae (ext4) acknowledged records"
+	if [ ! -s "$res/held-xfs" ] || [ ! -s "$res/held-ext4" ]; then
+		echo "not ok $c power-loss cycle $c # the held files were not set up, see $keep/cycle$c-write.out"
+		fail=$((fail + 1))
+		continue
+	fi
 	if [ "$ax" -eq 0 ] || [ "$ae" -eq 0 ]; then
 		echo "not ok $c power-loss cycle $c # the writers never started, see $keep/cycle$c-write.out"
 		fail=$((fail + 1))

@@ -13,11 +13,21 @@
  *	those may be lost.  Runs until killed: the host kills QEMU at a random
  *	moment (no shutdown, no unmount).
  *
+ *   dax_powerloss hold DIR ACKFILE
+ *	Before the writers start: two 2 MiB files, DIR/pl-held (kept) and
+ *	DIR/pl-gone (unlinked), written and synced, each with one page
+ *	vmsplice()d into a pipe that this process keeps, then unmapped and
+ *	closed.  With the series their files are held open for the pages
+ *	(fs/dax.c): the power is cut while the unlinked inode's blocks are
+ *	still allocated.  Writes "held" to ACKFILE, then waits to be killed.
+ *
  *   dax_powerloss verify DIR ACKED
  *	After the reboot and the mount (log recovery): every record below
  *	ACKED is in DIR/pl-sync, intact.  DIR/pl-async reads without error and
  *	each of its pages is a whole record, zero, or (the last one written)
- *	torn.  TAP output.
+ *	torn.  DIR/pl-held has its data and DIR/pl-gone is gone (the host then
+ *	runs xfs_repair -n / e2fsck -fn: no block lost, none owned twice).
+ *	TAP output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +38,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
@@ -142,6 +153,8 @@ static int do_write(const char *dir, const char *ackfile)
 	return 0;	/* all written before the kill: the host treats this as an error */
 }
 
+static int verify_held(const char *dir);
+
 static int do_verify(const char *dir, unsigned long acked)
 {
 	char *s = map_file(dir, "pl-sync", MAP_SHARED, O_RDONLY);
@@ -149,7 +162,7 @@ static int do_verify(const char *dir, unsigned long acked)
 	unsigned long i, bad = 0, first_bad = 0, present = 0, zero = 0, torn = 0;
 	int fail = 0;
 
-	printf("TAP version 13\n1..2\n");
+	printf("TAP version 13\n");
 	for (i = 0; i < acked && i < NREC; i++) {
 		if (!rec_ok((struct rec *)(s + i * PG), i)) {
 			if (!bad++)
@@ -182,6 +195,100 @@ static int do_verify(const char *dir, unsigned long acked)
 	} else {
 		printf("ok 2 %s: unsynced records are whole, zero or the last one torn\n", dir);
 	}
+	return verify_held(dir) | fail;
+}
+
+#define HELD_SIZE	(2UL << 20)
+#define HELD_PIN	(37 * PG)
+
+static void held_fill(char *buf, size_t len, uint64_t seed)
+{
+	size_t k;
+
+	for (k = 0; k < len / PG; k++)
+		rec_fill((struct rec *)(buf + k * PG), seed + k);
+}
+
+/* one held file: written, synced, one page left in pipe pfd, closed */
+static int hold_file(const char *dir, const char *name, int do_unlink, int pfd)
+{
+	static char buf[HELD_SIZE];
+	char path[4096];
+	struct iovec iov;
+	char *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	held_fill(buf, HELD_SIZE, 1000);
+	if (fd < 0 || pwrite(fd, buf, HELD_SIZE, 0) != (ssize_t)HELD_SIZE || fsync(fd)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	p = mmap(NULL, HELD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "mmap %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	iov.iov_base = p + HELD_PIN;
+	iov.iov_len = PG;
+	if (vmsplice(pfd, &iov, 1, 0) != (ssize_t)PG) {
+		fprintf(stderr, "vmsplice %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	munmap(p, HELD_SIZE);
+	if (do_unlink && unlink(path)) {
+		fprintf(stderr, "unlink %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	close(fd);
+	return 0;
+}
+
+static int do_hold(const char *dir, const char *ackfile)
+{
+	int pfd[2], ack;
+
+	if (pipe(pfd) || hold_file(dir, "pl-held", 0, pfd[1]) ||
+	    hold_file(dir, "pl-gone", 1, pfd[1]))
+		return 2;
+	sync();
+	ack = open(ackfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (ack < 0 || write(ack, "held\n", 5) != 5) {
+		fprintf(stderr, "%s: %s\n", ackfile, strerror(errno));
+		return 2;
+	}
+	close(ack);
+	for (;;)
+		pause();
+}
+
+static int verify_held(const char *dir)
+{
+	static char want[HELD_SIZE], got[HELD_SIZE];
+	char path[4096];
+	int fd, fail = 0;
+
+	printf("1..4\n");
+	snprintf(path, sizeof(path), "%s/pl-held", dir);
+	fd = open(path, O_RDONLY);
+	held_fill(want, HELD_SIZE, 1000);
+	if (fd < 0 || pread(fd, got, HELD_SIZE, 0) != (ssize_t)HELD_SIZE ||
+	    memcmp(got, want, HELD_SIZE)) {
+		printf("not ok 3 %s: the file held at the power cut has its data\n", dir);
+		fail = 1;
+	} else {
+		printf("ok 3 %s: the file held at the power cut has its data\n", dir);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/pl-gone", dir);
+	if (!access(path, F_OK)) {
+		printf("not ok 4 %s: the unlinked held file is gone\n", dir);
+		fail = 1;
+	} else {
+		printf("ok 4 %s: the unlinked held file is gone\n", dir);
+	}
 	return fail;
 }
 
@@ -189,8 +296,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return do_hold(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "verify"))
 		return do_verify(argv[2], strtoul(argv[3], NULL, 0));
-	fprintf(stderr, "usage: %s write DIR ACKFILE | verify DIR ACKED\n", argv[0]);
+	fprintf(stderr, "usage: %s write|hold DIR ACKFILE | verify DIR ACKED\n", argv[0]);
 	return 2;
 }
