@@ -4,7 +4,15 @@
 set -euo pipefail
 # lockdep reports start with WARNING: or BUG:; its boot banner ("RCU lockdep
 # checking is enabled") is not a splat, "lockdep is turned off" follows one.
+# Stalls and hangs count as much as crashes: RCU stalls ("rcu: INFO: rcu_sched
+# self-detected stall on CPU", "... detected stalls on CPUs/tasks", also
+# expedited; a CPU spinning in the kernel shows up only so), lockups (hard
+# LOCKUP; soft lockups say "BUG: soft lockup"), hung tasks and the OOM
+# killer.  tests/splat-scan/ holds sample lines that must (bad/) and must not
+# (good/) be reported; scripts/splat-scan-test.sh checks them.
 pat='WARNING:|BUG:|kernel BUG|Oops|KASAN|UBSAN|refcount_t:|[Bb]ad page|general protection fault|Kernel panic|possible circular locking|lockdep is turned off|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked'
+pat+='|rcu: INFO:|INFO: rcu_|self-detected stall|detected (expedited )?stalls|hard LOCKUP|soft lockup'
+pat+='|invoked oom-killer|Out of memory|oom-kill:'
 found=0
 for f in "$@"; do
 	[ -f "$f" ] || continue

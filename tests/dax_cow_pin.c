@@ -17,9 +17,12 @@
  * first); if it sleeps in a pin wait, pipe 1 is drained and the write must
  * then complete.  Every wait runs in a child under a watchdog.
  *
- * REGRESSION (group "safety"): the series before the fix left the stale entry
- * (the busy invalidate failed silently), so the truncate missed pipe 2's pin
- * and freed the block under it.
+ * A second test pins a page of a PMD entry outside the copied range.
+ *
+ * Group "safety": the series before the fix left the stale entry (the busy
+ * invalidate failed silently), so the truncate missed pipe 2's pin; stock
+ * 6.12 passes the first test and fails the second (it drops the whole PMD
+ * entry, and the pinned page's association with it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,6 +196,114 @@ TEST_F_TIMEOUT(cp, cow_write_over_pinned_page, 150)
 	/* B still has the old data */
 	ASSERT_EQ(PG, pread(self->fdb, got, PG, 0));
 	EXPECT_EQ(-1, pattern_check(got, PG, SEED_OLD, 0));
+	close(fdc);
+}
+
+/*
+ * Part of a PMD entry is copied-on-write while a page elsewhere in it is
+ * pinned: A (2 MiB, one aligned extent) is FICLONEd to B and PMD-mapped;
+ * the first half is unmapped (the PMD goes), the second half is read
+ * again page by page (PTEs inside the PMD entry); page 384 is pinned; a
+ * pwrite() gives page 0 a new block.  The pin on page 384 must still be
+ * seen: a truncate of A waits for it.  Stock 6.12 and the series before
+ * the fix dropped the whole PMD entry and with it the pinned page's
+ * association.
+ */
+FIXTURE(cpmd) {
+	int fda, fdb;
+	int pfd[2];
+	char *pa;
+	pid_t child;
+};
+
+FIXTURE_VARIANT(cpmd) {
+	struct dax_mode m;
+};
+
+DAX_ADD_VARIANT(cpmd, xfs_2m, DAX_FS_XFS, true, true);
+
+#define PMDPIN	(384 * PG)
+
+FIXTURE_SETUP(cpmd)
+{
+	const char *dir = dax_dir(variant->m.fs);
+
+	self->fda = self->fdb = -1;
+	self->pfd[0] = self->pfd[1] = -1;
+	self->pa = MAP_FAILED;
+	self->child = 0;
+	RIG_REQUIRE(dir, return, "no xfs DAX mount");
+	ASSERT_EQ(0, pipe(self->pfd));
+	self->fda = dax_create(dir, PMDSZ, DAX_ALLOC | DAX_FILL, SEED_OLD);
+	ASSERT_LE(0, self->fda);
+	ASSERT_EQ(0, fsync(self->fda));
+	RIG_REQUIRE(pmd_aligned_extents(self->fda, PMDSZ), return, "no 2 MiB aligned extent");
+	self->fdb = dax_create(dir, 0, 0, 0);
+	ASSERT_LE(0, self->fdb);
+	RIG_REQUIRE(!ioctl(self->fdb, FICLONE, self->fda), return, "FICLONE: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(cpmd)
+{
+	drain(self->pfd[0]);
+	if (self->child > 0 && kill_child_ms(self->child, 20000, NULL) != 1)
+		TH_LOG("child %d did not die", self->child);
+	if (self->pa != MAP_FAILED)
+		munmap(self->pa + PMDSZ / 2, PMDSZ / 2);
+	if (self->pfd[0] >= 0)
+		close(self->pfd[0]);
+	if (self->pfd[1] >= 0)
+		close(self->pfd[1]);
+	if (self->fda >= 0)
+		close(self->fda);
+	if (self->fdb >= 0)
+		close(self->fdb);
+}
+
+TEST_F_TIMEOUT(cpmd, cow_part_of_pmd_entry, 150)
+{
+	static char whole[PMDSZ];
+	char buf[PG], seen[256];
+	struct iovec iov;
+	int ret, w, fdc;
+
+	self->pa = dax_map(&variant->m, self->fda, 0, PMDSZ);
+	ASSERT_NE(MAP_FAILED, self->pa);
+	ASSERT_EQ(-1, pattern_check(self->pa, PMDSZ, SEED_OLD, 0));
+	/* the PMD mapping goes; what is read again is mapped by PTEs */
+	ASSERT_EQ(0, munmap(self->pa, PMDSZ / 2));
+	touch_range(self->pa + PMDSZ / 2, PMDSZ / 2, false);
+	iov.iov_base = self->pa + PMDPIN;
+	iov.iov_len = PG;
+	ASSERT_EQ(PG, vmsplice(self->pfd[1], &iov, 1, 0));
+
+	/* page 0 gets a block of its own */
+	pattern_fill(buf, PG, SEED_NEW, 0);
+	ASSERT_EQ(PG, pwrite(self->fda, buf, PG, 0));
+	ASSERT_EQ(0, munmap(self->pa + PMDSZ / 2, PMDSZ / 2));
+	self->pa = MAP_FAILED;
+
+	/* truncate must wait for the pin on page 384 */
+	self->child = fork_child();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0)
+		_exit(ftruncate(self->fda, 0) ? 1 : 0);
+	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("truncate with page 384 pinned: %s", seen);
+	EXPECT_EQ(1, w) TH_LOG("the pin on a page outside the copied range was lost");
+
+	fdc = dax_create(dax_dir(variant->m.fs), PMDSZ, DAX_FILL, 0xccc);
+	ASSERT_LE(0, fdc);
+	ASSERT_EQ(0, fsync(fdc));
+	ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
+	EXPECT_EQ(-1, pattern_check(buf, PG, SEED_OLD, PMDPIN));
+	drain(self->pfd[0]);
+	ASSERT_EQ(1, wait_child_ms(self->child, 15000, &ret)) TH_LOG("truncate still blocked");
+	self->child = 0;
+	EXPECT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	/* B still has the old data everywhere */
+	ASSERT_EQ((ssize_t)PMDSZ, pread(self->fdb, whole, PMDSZ, 0));
+	EXPECT_EQ(-1, pattern_check(whole, PMDSZ, SEED_OLD, 0));
 	close(fdc);
 }
 

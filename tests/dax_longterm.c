@@ -49,12 +49,10 @@ FIXTURE_SETUP(lt)
 
 	self->fd = self->gfd = -1;
 	self->p = MAP_FAILED;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
 	self->gfd = open("/sys/kernel/debug/gup_test", O_RDWR);
-	if (self->gfd < 0)
-		SKIP(return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs): %s",
-		     strerror(errno));
+	RIG_REQUIRE(self->gfd >= 0, return,
+		    "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs): %s", strerror(errno));
 	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
 	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
 	ASSERT_EQ(1, fd_is_dax(self->fd));
@@ -157,8 +155,7 @@ TEST_F(lt, refused_pin_leaks_nothing)
 	int ret;
 
 	ret = page_state(self->p + PMDSZ + 3 * PG, &a);
-	if (ret == -ENOENT)
-		SKIP(return, "gup_test dump not available");
+	RIG_REQUIRE(ret != -ENOENT, return, "gup_test dump not available");
 	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
 	for (int i = 0; i < 4; i++)
 		longterm_start(self->gfd, self->p + PMDSZ, PMDSZ, lt_modes[i].flags);
@@ -178,8 +175,7 @@ TEST(longterm_pin_works_on_shmem)
 	int fd = memfd_create("lt-control", 0);
 	char *p;
 
-	if (gfd < 0)
-		SKIP(return, "no gup_test");
+	RIG_REQUIRE(gfd >= 0, return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs)");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, PMDSZ));
 	p = mmap(NULL, PMDSZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -27,6 +27,9 @@
  *   - FIEMAP of every extent of its file: none covers the pinned block,
  *   - pagemap of every page it mapped: none is the pinned pfn,
  *   - its data read back, and an unwritten (fallocated) part reads zero.
+ * "Blocked" is seen, not timed: the truncate / punch task must be asleep in
+ * a pin wait (task_sleeps_in(dax_pin_waits), lib/daxtest.h) before the
+ * writers start and again after they are done.
  * The truncate must still be blocked after all that; the pipe is then
  * drained (the page still holds A's data and marker) and the truncate /
  * punch must complete.  Headroom is kept so the blocked truncate / punch
@@ -62,7 +65,6 @@
 #define WRITTEN		(256 * KiB)	/* written at the start of each file */
 #define HEADROOM	(96 * MiB)	/* stop filling below this much free space */
 #define FILL_MS		8000
-#define BLOCK_MS	300
 #define DONE_MS		5000
 #define MARKER		"PINNED-PAGE-MARKER"
 
@@ -96,8 +98,7 @@ FIXTURE_SETUP(reuse)
 	self->sub[0] = 0;
 	for (i = 0; i < WRITERS; i++)
 		self->writer[i] = 0;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
 	snprintf(self->sub, sizeof(self->sub), "%s/pin_reuse.%d", dir, getpid());
 	ASSERT_EQ(0, mkdir(self->sub, 0700)) TH_LOG("mkdir %s: %s", self->sub, strerror(errno));
 	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
@@ -136,20 +137,17 @@ FIXTURE_TEARDOWN(reuse)
 	int i;
 
 	for (i = 0; i < WRITERS; i++)
-		if (self->writer[i] > 0) {
-			kill(self->writer[i], SIGKILL);
-			waitpid(self->writer[i], NULL, 0);
-		}
+		if (self->writer[i] > 0 && kill_child_ms(self->writer[i], DONE_MS, NULL) != 1)
+			TH_LOG("writer %d (%d) did not die", i, self->writer[i]);
 	if (self->pfd[0] >= 0)
 		close(self->pfd[0]);
 	if (self->pfd[1] >= 0)
 		close(self->pfd[1]);
 	if (self->child > 0) {
 		/* the pin is gone now: let the truncate finish */
-		if (wait_child_ms(self->child, DONE_MS, NULL) != 1) {
-			kill(self->child, SIGKILL);
-			waitpid(self->child, NULL, 0);
-		}
+		if (wait_child_ms(self->child, DONE_MS, NULL) != 1 &&
+		    kill_child_ms(self->child, DONE_MS, NULL) != 1)
+			TH_LOG("truncate/punch child %d did not die", self->child);
 	}
 	if (self->p != MAP_FAILED)
 		munmap(self->p, FSIZE);
@@ -283,8 +281,8 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 {
 	const char *what = op == OP_TRUNCATE ? "truncate" : "punch";
 	struct statvfs sv;
-	char pg[PG];
-	int status = 0, done, i, bits = 0;
+	char pg[PG], seen[256];
+	int status = 0, done, i, w, bits = 0;
 	long end, t0;
 	struct stat st;
 
@@ -305,9 +303,10 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 		_exit(fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ) ?
 		      errno : 0);
 	}
-	done = wait_child_ms(self->child, BLOCK_MS, &status);
-	ASSERT_EQ(0, done) TH_LOG("%s finished while the page was pinned (status %#x)",
-				  what, status);
+	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("%s while the page is pinned: %s", what, seen);
+	ASSERT_EQ(1, w) TH_LOG("%s is not asleep in a pin wait (%s)", what,
+			       w < 0 ? "it finished" : "timed out");
 
 	/* racing writers fill the filesystem */
 	end = now_ms() + FILL_MS;
@@ -338,9 +337,10 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 	/* nearly full: less than a quarter free */
 	EXPECT_GT(sv.f_blocks / 4, sv.f_bavail);
 
-	done = wait_child_ms(self->child, 0, &status);
-	ASSERT_EQ(0, done) TH_LOG("%s finished while the page was pinned (status %#x)",
-				  what, status);
+	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("%s after the writers: %s", what, seen);
+	ASSERT_EQ(1, w) TH_LOG("%s is no longer asleep in a pin wait (%s)", what,
+			       w < 0 ? "it finished while the page was pinned" : "timed out");
 
 	/* the pin still has A's data; then the truncate / punch completes */
 	t0 = now_ms();

@@ -4,7 +4,10 @@
  * that nobody reads) keeps its block: truncate and hole punch of that range
  * block until the reference goes (pipe drained or closed), then complete;
  * while they wait, the pinned page still holds the file's data and a new
- * file allocated on the same filesystem reads zero.
+ * file allocated on the same filesystem reads zero.  "Blocks" is seen, not
+ * timed: the task doing the truncate / punch must be asleep in a pin wait
+ * (task_sleeps_in(dax_pin_waits), lib/daxtest.h), then finish once the
+ * reference goes.
  *
  * Stock 6.12 already waits here (dax_layout_busy_page() sees the GUP
  * reference as refcount > 1 and the fs waits for the 2 -> 1 wake-up), so
@@ -31,7 +34,6 @@
 
 #define FSIZE	(4 * MiB)
 #define PINPG	5
-#define BLOCK_MS	300
 #define DONE_MS		5000
 
 FIXTURE(pin) {
@@ -56,8 +58,7 @@ FIXTURE_SETUP(pin)
 	self->p = MAP_FAILED;
 	self->pfd[0] = self->pfd[1] = -1;
 	self->child = 0;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
 	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
 	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
 	ASSERT_EQ(1, fd_is_dax(self->fd));
@@ -72,10 +73,8 @@ FIXTURE_SETUP(pin)
 
 FIXTURE_TEARDOWN(pin)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
+	if (self->child > 0 && kill_child_ms(self->child, DONE_MS, NULL) != 1)
+		TH_LOG("truncate/punch child %d did not die", self->child);
 	if (self->pfd[0] >= 0)
 		close(self->pfd[0]);
 	if (self->pfd[1] >= 0)
@@ -119,20 +118,26 @@ static void check_new_file(struct __test_metadata *_metadata, enum dax_fs fs)
 static void run(struct __test_metadata *_metadata, FIXTURE_DATA(pin) *self,
 		enum dax_fs fs, enum op op, bool drain)
 {
-	char buf[PG];
+	const char *what = op == OP_TRUNCATE ? "truncate" : "punch";
+	char buf[PG], seen[256];
 	struct stat st;
-	int status = 0, done;
+	int status = 0, done, w;
 	long t0;
 
 	self->child = start_op(self->fd, op, self->pfd);
 	ASSERT_LT(0, self->child);
-	done = wait_child_ms(self->child, BLOCK_MS, &status);
-	EXPECT_EQ(0, done) TH_LOG("%s finished while the page was pinned (status %#x)",
-				  op == OP_TRUNCATE ? "truncate" : "punch", status);
-	if (done) {
+	/* it must be asleep in the pin wait, not merely slow */
+	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("%s while the page is pinned: %s", what, seen);
+	if (w == -1) {
+		done = wait_child_ms(self->child, DONE_MS, &status);
 		self->child = 0;
+		ASSERT_EQ(1, done);
+		EXPECT_TRUE(0) TH_LOG("%s finished while the page was pinned (status %#x)",
+				      what, status);
 		return;
 	}
+	ASSERT_EQ(1, w) TH_LOG("%s is not asleep in a pin wait after %d ms", what, PIN_WAIT_MS);
 	check_new_file(_metadata, fs);
 
 	t0 = now_ms();

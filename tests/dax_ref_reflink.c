@@ -41,10 +41,8 @@ FIXTURE_SETUP(rr)
 
 	self->src = self->dst = -1;
 	self->ps = self->pd = MAP_FAILED;
-	if (!dir)
-		SKIP(return, "no xfs DAX mount ($DAX_XFS)");
-	if (access("/sys/kernel/debug/gup_test", R_OK | W_OK))
-		SKIP(return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs)");
+	RIG_REQUIRE(dir, return, "no xfs DAX mount ($DAX_XFS)");
+	RIG_REQUIRE_GUP_TEST(return);
 	self->src = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
 	ASSERT_LE(0, self->src);
 	self->dst = dax_create(dir, 0, 0, 0);

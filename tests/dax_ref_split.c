@@ -47,10 +47,8 @@ FIXTURE_SETUP(split)
 
 	self->fd = -1;
 	self->p = MAP_FAILED;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	if (access("/sys/kernel/debug/gup_test", R_OK | W_OK))
-		SKIP(return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs)");
+	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	RIG_REQUIRE_GUP_TEST(return);
 	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
 	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
 	ASSERT_EQ(1, fd_is_dax(self->fd));

@@ -30,7 +30,9 @@
  * busy-page scans: a pin on them did not hold off truncate).  Every page
  * mapped from the file must be associated with it.
  *
- * Needs gup_test (page state through dump_page()).  Stock 6.12 fails
+ * Needs gup_test (page state through dump_page()).  "Holds off" is seen,
+ * not timed: the truncating task must be asleep in a pin wait
+ * (task_sleeps_in(dax_pin_waits), lib/daxtest.h).  Stock 6.12 fails
  * rest_pin_holds_truncate (its busy-page scan skips a file that nothing maps
  * any more, so the truncate does not wait for the pin, and warns in
  * dax_disassociate_entry()) and cow_in_pmd, whose file's eviction then hits
@@ -88,12 +90,12 @@ FIXTURE_SETUP(partial)
 	const char *dir = dax_dir(variant->fs);
 
 	self->a = -1;
-	if (!dir)
-		SKIP(return, "no DAX mount for %s", dax_fs_name(variant->fs));
+	RIG_REQUIRE(dir, return, "no DAX mount for %s", dax_fs_name(variant->fs));
 	self->a = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 31);
 	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(errno));
-	if (!pmd_aligned_extents(self->a, FSIZE))
-		SKIP(return, "no 2 MiB aligned extents for the file");
+	/* the rig's filesystems are made for 2 MiB extents (setup-pmem.sh) */
+	RIG_REQUIRE(pmd_aligned_extents(self->a, FSIZE), return,
+		    "no 2 MiB aligned extents for the file");
 }
 
 FIXTURE_TEARDOWN(partial)
@@ -185,8 +187,7 @@ TEST_F(partial, rest_faulted_small)
 		ASSERT_NE(MAP_FAILED, p);
 		EXPECT_EQ(-1, pattern_check(p, PG, 31, offs[i]));
 		err = page_state(p, &ps);
-		if (err == -ENOENT)
-			SKIP(return, "no gup_test");
+		RIG_REQUIRE(err != -ENOENT, return, "no gup_test");
 		ASSERT_EQ(0, err) TH_LOG("page_state: %s", strerror(-err));
 		EXPECT_FALSE(ps.large)
 			TH_LOG("offset %#lx: the old 2 MiB entry is still there: %s",
@@ -209,9 +210,9 @@ TEST_F(partial, rest_faulted_small)
 TEST_F(partial, rest_pin_holds_truncate)
 {
 	const char *dir = dax_dir(variant->fs);
-	int d, pfd[2], status = 0, done;
+	int d, pfd[2], status = 0, done, w;
 	struct iovec iov;
-	char buf[PG];
+	char buf[PG], seen[256];
 	char *q;
 	pid_t pid;
 
@@ -234,18 +235,21 @@ TEST_F(partial, rest_pin_holds_truncate)
 		close(pfd[1]);
 		_exit(ftruncate(self->a, 0) ? errno : 0);
 	}
-	done = wait_child_ms(pid, 1500, &status);
-	EXPECT_EQ(0, done)
-		TH_LOG("truncate finished while page 0 was pinned (status %#x)", status);
+	/* held off: the truncate is asleep in a pin wait (seen, not timed) */
+	w = task_sleeps_in(pid, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("truncate while page 0 is pinned: %s", seen);
+	EXPECT_EQ(1, w) TH_LOG("truncate is not asleep in a pin wait (%s)",
+			       w < 0 ? "it finished while page 0 was pinned" : "timed out");
 
 	/* the pipe still has the file's data; then the truncate completes */
 	ASSERT_EQ(PG, read(pfd[0], buf, PG));
 	EXPECT_EQ(-1, pattern_check(buf, PG, 31, 0));
 	close(pfd[0]);
 	close(pfd[1]);
-	if (!done)
-		ASSERT_EQ(1, wait_child_ms(pid, 20000, &status))
-			TH_LOG("still blocked after the pin went");
+	done = wait_child_ms(pid, 20000, &status);
+	if (done != 1 && kill_child_ms(pid, 5000, NULL) != 1)
+		TH_LOG("truncate child %d did not die", pid);
+	ASSERT_EQ(1, done) TH_LOG("still blocked after the pin went");
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
@@ -259,12 +263,11 @@ FIXTURE_SETUP(cow_in_pmd)
 	const char *dir = dax_dir(DAX_FS_XFS);
 
 	self->a = self->b = -1;
-	if (!dir)
-		SKIP(return, "no $DAX_XFS");
+	RIG_REQUIRE(dir, return, "no $DAX_XFS");
 	self->a = dax_create(dir, PMDSZ, DAX_ALLOC | DAX_FILL, 41);
 	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(errno));
-	if (!pmd_aligned_extents(self->a, PMDSZ))
-		SKIP(return, "no 2 MiB aligned extent for the file");
+	RIG_REQUIRE(pmd_aligned_extents(self->a, PMDSZ), return,
+		    "no 2 MiB aligned extent for the file");
 	self->b = dax_create(dir, 0, 0, 0);
 	ASSERT_LE(0, self->b);
 }
@@ -291,8 +294,9 @@ TEST_F(cow_in_pmd, every_mapped_page_associated)
 	touch_range(p, PMDSZ, false);
 	ASSERT_EQ(0, munmap(p, PMDSZ));
 
-	if (ioctl(self->b, FICLONE, self->a))
-		SKIP(return, "FICLONE: %s (no reflink)", strerror(errno));
+	/* the rig's xfs has reflink=1 */
+	RIG_REQUIRE(!ioctl(self->b, FICLONE, self->a), return, "FICLONE: %s (no reflink)",
+		    strerror(errno));
 
 	/* copy-on-write of page 5 through PTEs, then read faults around it */
 	p = dax_map(&pte, self->a, 0, PMDSZ);
@@ -303,8 +307,7 @@ TEST_F(cow_in_pmd, every_mapped_page_associated)
 
 		(void)c;
 		err = page_state(p + i * PG, &ps);
-		if (err == -ENOENT)
-			SKIP(return, "no gup_test");
+		RIG_REQUIRE(err != -ENOENT, return, "no gup_test");
 		ASSERT_EQ(0, err) TH_LOG("page_state: %s", strerror(-err));
 		EXPECT_TRUE(associated(&ps))
 			TH_LOG("page %d is mapped but not associated with a file: %s",

@@ -64,6 +64,7 @@
 #define LOOPSZ		(WORKERS * 4 * MiB)
 #define LOOPSLOT	(4 * MiB)
 #define MAXIO		(512 * KiB)
+#define STOP_MS		60000	/* a worker ends its operation and stops within this */
 
 enum { OP_MAPWRITE, OP_PWRITE, OP_TRUNC, OP_PUNCH, OP_ZERO, OP_COLLAPSE,
        OP_INSERT, OP_CLONE, OP_UNSHARE, OP_FORK_SHARED, OP_FORK_PRIVATE,
@@ -585,8 +586,7 @@ FIXTURE_SETUP(stress)
 	self->m = mmap(NULL, sizeof(*self->m), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->m);
-	if (!dax_dir(variant->m.fs))
-		SKIP(return, "no $DAX_XFS/$DAX_EXT4");
+	RIG_REQUIRE(dax_dir(variant->m.fs), return, "no $DAX_XFS/$DAX_EXT4");
 	ASSERT_NE(NULL, getenv(variant->devenv)) TH_LOG("$%s not set", variant->devenv);
 	/* a loop device on a tmpfs file: its worker copies into pinned pages */
 	snprintf(self->loopimg, sizeof(self->loopimg), "/tmp/dax_stress.%d.img", getpid());
@@ -664,8 +664,18 @@ static void log_ops(struct __test_metadata *_metadata, struct model *m, int id)
 	}
 }
 
-/* the harness default (30 s) is far too short; the runner has its own limit */
-TEST_F_TIMEOUT(stress, rounds, 7200)
+/*
+ * The harness default (30 s) is far too short, and a fixed long one is
+ * longer than the runner's limit per program (guest/job-check.sh,
+ * $TEST_TIMEOUT: 600 s in make check, 4 x seconds + 600 in make stress), so
+ * that the harness's own watchdog, which kills the test's whole process
+ * group, would never fire.  So the limit follows the length asked for:
+ * 2 x $DAX_STRESS_SECONDS + 240 s per variant (both variants fit in the
+ * runner's limit), or $DAX_STRESS_TIMEOUT seconds if set (for
+ * $DAX_STRESS_NOPS runs, whose length does not follow the seconds).
+ */
+#define STRESS_TIMEOUT_DEFAULT	7200	/* replaced at start-up, see below */
+TEST_F_TIMEOUT(stress, rounds, STRESS_TIMEOUT_DEFAULT)
 {
 	const char *dir = dax_dir(variant->m.fs), *dev = getenv(variant->devenv);
 	const char *env = getenv("DAX_STRESS_SECONDS");
@@ -713,8 +723,15 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 		}
 		self->m->stop = 1;
 		for (i = 0; i < WORKERS; i++) {
-			if (pid[i]) {
-				ASSERT_EQ(pid[i], waitpid(pid[i], &st[i], 0));
+			if (pid[i] && wait_child_ms(pid[i], STOP_MS, &st[i]) != 1) {
+				char seen[256];
+
+				/* hung: say where, then let the harness kill the group */
+				task_sleeps_in(pid[i], (const char *const[]){ NULL }, 0, seen,
+					       sizeof(seen));
+				log_ops(_metadata, self->m, i);
+				ASSERT_TRUE(0) TH_LOG("round %d worker %d did not stop within %d ms: %s",
+						      round, i, STOP_MS, seen);
 			}
 			EXPECT_TRUE(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0) {
 				TH_LOG("round %d worker %d: %s", round, i, self->m->failure[i]);
@@ -744,6 +761,15 @@ TEST_F_TIMEOUT(stress, rounds, 7200)
 		    (variant->m.fs == DAX_FS_XFS || (k != OP_CLONE && k != OP_UNSHARE)))
 			EXPECT_LT(0, total[k]) TH_LOG("%s never ran", name);
 	}
+}
+
+/* after the harness registered the test (KSELFTEST_PRIO_TEST) */
+static void __attribute__((constructor(KSELFTEST_PRIO_XFAIL + 1))) stress_timeout(void)
+{
+	const char *t = getenv("DAX_STRESS_TIMEOUT"), *s = getenv("DAX_STRESS_SECONDS");
+	long secs = s ? atol(s) : 20;
+
+	_stress_rounds_object->timeout = t && atol(t) > 0 ? atol(t) : 2 * (secs > 0 ? secs : 20) + 240;
 }
 
 TEST_HARNESS_MAIN

@@ -548,8 +548,10 @@ int page_state_flags(const void *addr, unsigned int gup_flags, struct page_state
 				usleep(5000);
 				continue;
 			}
-			if (errno == EPIPE)	/* records overwritten: go on */
+			if (errno == EPIPE) {	/* records overwritten: go on */
+				tries++;
 				continue;
+			}
 			err = -errno;
 			goto out;
 		}
@@ -568,8 +570,14 @@ int page_state_flags(const void *addr, unsigned int gup_flags, struct page_state
 		}
 		parse_dump_line(msg, ps, &state);
 	}
-	if (state < 2)
+	/*
+	 * Only a complete record counts: the "page dumped because:" line ends
+	 * it, and without it the flags (or the head: line) may be missing.
+	 */
+	if (state < 3) {
 		err = -ENODATA;
+		goto out;
+	}
 	ps->refcount -= 1;	/* gup_test's own FOLL_GET reference */
 out:
 	close(kfd);
@@ -667,6 +675,145 @@ int wait_child_ms(pid_t pid, int ms, int *status)
 			return 0;
 		usleep(10000);
 	}
+}
+
+int kill_child_ms(pid_t pid, int ms, int *status)
+{
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGKILL);
+	return wait_child_ms(pid, ms, status);
+}
+
+const char *const dax_pin_waits[] = {
+	"dax_break_layout", "dax_wait_page_idle", "dax_break_layout_final",
+	"xfs_wait_dax_page", "ext4_wait_dax_page", "fuse_wait_dax_page",
+	"xfs_break_dax_layouts", "ext4_break_layouts", "fuse_dax_break_layouts",
+	NULL
+};
+
+/* Sleeping on one of these is waiting for a lock, not for the pin. */
+static const char *const lock_waits[] = {
+	"rwsem_down_read_slowpath", "rwsem_down_write_slowpath", "down_read",
+	"down_write", "__mutex_lock", "mutex_lock", "__down", "percpu_rwsem_wait",
+	"__percpu_down_read", NULL
+};
+
+static bool name_in(const char *name, const char *const set[])
+{
+	for (; *set; set++)
+		if (!strcmp(name, *set))
+			return true;
+	return false;
+}
+
+/* Read a small /proc file into buf (NUL-terminated): length or -1. */
+static ssize_t read_proc(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+/*
+ * The first frame of a /proc/PID/stack text ("[<0>] name+0x12/0x34" per
+ * line) that is in fns, unless a lock's slow path comes first: its name, or
+ * NULL.  The top frames go to top (for the log).
+ */
+static const char *stack_hit(const char *stack, const char *const fns[], char *top, size_t toplen)
+{
+	static char name[128];
+	const char *l = stack;
+	int frames = 0;
+
+	top[0] = 0;
+	while (l && *l && frames < 24) {
+		const char *s = strstr(l, "] ");
+		size_t n;
+
+		if (!s)
+			break;
+		s += 2;
+		n = strcspn(s, "+\n ");
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, s, n);
+		name[n] = 0;
+		if (frames < 4 && strlen(top) + n + 2 < toplen) {
+			strcat(top, frames ? " " : "");
+			strcat(top, name);
+		}
+		frames++;
+		if (name_in(name, fns))
+			return name;
+		if (name_in(name, lock_waits))
+			return NULL;
+		l = strchr(s, '\n');
+		if (l)
+			l++;
+	}
+	return NULL;
+}
+
+int task_sleeps_in(pid_t tid, const char *const fns[], int ms, char *seen, size_t seenlen)
+{
+	long end = now_ms() + ms;
+	char path[64], stat[1024], wchan[128], stack[8192], top[160];
+
+	for (;;) {
+		const char *hit = NULL, *p;
+		char state;
+		bool have_stack;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+		if (read_proc(path, stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')) ||
+		    strlen(p) < 3) {
+			snprintf(seen, seenlen, "task %d is gone", (int)tid);
+			return -1;
+		}
+		state = p[2];
+		if (state == 'Z' || state == 'X') {
+			snprintf(seen, seenlen, "task %d has exited", (int)tid);
+			return -1;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)tid);
+		if (read_proc(path, wchan, sizeof(wchan)) < 0)
+			snprintf(wchan, sizeof(wchan), "?");
+		snprintf(path, sizeof(path), "/proc/%d/stack", (int)tid);
+		have_stack = read_proc(path, stack, sizeof(stack)) > 0;
+		if (!have_stack)
+			stack[0] = 0;
+		if (state == 'S' || state == 'D') {
+			if (have_stack)
+				hit = stack_hit(stack, fns, top, sizeof(top));
+			else if (name_in(wchan, fns))
+				hit = wchan;
+		}
+		if (!have_stack)
+			snprintf(top, sizeof(top), "(no /proc/%d/stack)", (int)tid);
+		snprintf(seen, seenlen, "task %d state %c%s%s, wchan %s, stack %s", (int)tid, state,
+			 hit ? " in " : "", hit ? hit : "", wchan, top);
+		if (hit)
+			return 1;
+		if (now_ms() >= end)
+			return 0;
+		usleep(20000);
+	}
+}
+
+bool dax_in_rig(void)
+{
+	const char *r = getenv("DAX_RIG");
+
+	return r && !strcmp(r, "1");
 }
 
 pid_t fork_child(void)

@@ -149,7 +149,11 @@ struct page_state {
 	bool memcg;		/* a "memcg:" line was printed (memcg_data set) */
 	char flags[256];	/* "flags: ..." text */
 };
-/* 0 on success; -ENOENT without gup_test; other -errno on failure. */
+/*
+ * 0 on success; -ENOENT without gup_test; -ENODATA when the complete dump
+ * (up to its "page dumped because:" line) did not show up in /dev/kmsg;
+ * other -errno on failure.  On any error *ps is not valid.
+ */
 int page_state(const void *addr, struct page_state *ps);
 /* The same with extra FOLL_* flags for gup_test (e.g. FOLL_PCI_P2PDMA). */
 int page_state_flags(const void *addr, unsigned int gup_flags, struct page_state *ps);
@@ -172,6 +176,74 @@ int probe_write(volatile char *addr, char val, void **fault_addr);
 pid_t fork_child(void);
 /* Wait for child pid for at most ms milliseconds: 1 exited (*status), 0 not. */
 int wait_child_ms(pid_t pid, int ms, int *status);
+/*
+ * SIGKILL child pid and reap it, waiting at most ms milliseconds: 1 reaped
+ * (*status if not NULL), 0 it did not die in time (a task in an
+ * uninterruptible sleep), -1 error.  For teardowns, which must not hang.
+ */
+int kill_child_ms(pid_t pid, int ms, int *status);
+
+/*
+ * Kernel functions in which a task sleeps while it waits for a pinned FS DAX
+ * page to become idle, on stock 6.12 and with the series (NULL-terminated):
+ * the layout-break waits of truncate, hole punch and the like
+ * (dax_break_layout(), dax_wait_page_idle() and the filesystems' callbacks
+ * that drop their lock and schedule(): xfs_wait_dax_page, ext4_wait_dax_page,
+ * fuse_wait_dax_page; on stock the wait loops of xfs_break_dax_layouts,
+ * ext4_break_layouts, fuse_dax_break_layouts), and the eviction wait of the
+ * series before it held files instead (dax_break_layout_final), so that a
+ * run on that version says where it sleeps.
+ * Nothing else: a task asleep anywhere else is not waiting for the pin.
+ */
+extern const char *const dax_pin_waits[];
+/*
+ * Wait at most ms milliseconds until task tid sleeps (state S or D in
+ * /proc/TID/stat) in one of fns: the first frame of /proc/TID/stack
+ * (CONFIG_STACKTRACE) that is one of fns, with no lock's slow path
+ * (rwsem, mutex) above it, or /proc/TID/wchan (CONFIG_KALLSYMS) when the
+ * stack cannot be read.  Returns 1 (seen: "D in dax_break_layout_final,
+ * wchan ..."), 0 if that did not happen in time, -1 if the task ended
+ * (zombie or gone) first; seen then describes the last state observed.
+ */
+int task_sleeps_in(pid_t tid, const char *const fns[], int ms, char *seen, size_t seenlen);
+#define PIN_WAIT_MS	20000	/* bound for task_sleeps_in() of a pin wait */
+
+/*
+ * Rig mode: guest/job-check.sh exports $DAX_RIG=1.  Inside the rig
+ * everything the rig provides (DAX mounts, gup_test, ndctl, the device-DAX
+ * region, 2 MiB aligned extents, reflink, ...) is required: its absence is a
+ * broken rig, and a failure, not a skip.  Run by hand, the same absence is a
+ * skip as before.
+ */
+bool dax_in_rig(void);
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * RIG_REQUIRE(cond, statement, fmt, ...): like the harness's SKIP(statement,
+ * fmt, ...) when cond is false, except in rig mode, where the test fails
+ * with "rig broken: <fmt>" (the reason on its "not ok" line as well).
+ */
+#define RIG_REQUIRE(cond, statement, fmt, ...) do { \
+	if (cond) \
+		break; \
+	if (!dax_in_rig()) { \
+		SKIP(statement, fmt, ##__VA_ARGS__); \
+	} else { \
+		snprintf(_metadata->results->reason, \
+			 sizeof(_metadata->results->reason), \
+			 "rig broken: " fmt, ##__VA_ARGS__); \
+		TH_LOG("%s", _metadata->results->reason); \
+		_metadata->exit_code = KSFT_FAIL; \
+		_metadata->trigger = 0; \
+		statement; \
+	} \
+} while (0)
+/* The rig's gup_test: page_state() and every refcount test need it. */
+#define GUP_TEST_FILE_PATH	"/sys/kernel/debug/gup_test"
+#define RIG_REQUIRE_GUP_TEST(statement) \
+	RIG_REQUIRE(!access(GUP_TEST_FILE_PATH, R_OK | W_OK), statement, \
+		    "no " GUP_TEST_FILE_PATH " (CONFIG_GUP_TEST, debugfs)")
+#endif
 long now_ms(void);
 /* Whether the kernel has warned since boot (the "W" taint, bit 9 of tainted). */
 bool kernel_warned(void);
