@@ -21,8 +21,8 @@
  *
  * Group "safety": the series before the fix left the stale entry (the busy
  * invalidate failed silently), so the truncate missed pipe 2's pin; stock
- * 6.12 passes the first test and fails the second (it drops the whole PMD
- * entry, and the pinned page's association with it).
+ * 6.12 fails both (its busy-page scan skips a file nothing maps, and it drops
+ * the whole PMD entry) and hits "kernel BUG at fs/inode.c:674" at eviction.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -17,9 +17,9 @@
  * The parent holds the pipe, so it can always end the wait by draining it:
  * on a kernel that spins here the test still ends (with "not ok").
  *
- * NEW SEMANTICS (group "refcount", a regression test of the series: the
- * series as it was spun here unkillably, with an RCU stall; stock 6.12 sleeps
- * and passes).
+ * Group "safety": the series as it was spun here unkillably, with an RCU
+ * stall; stock 6.12 fails the reflink cases another way (its busy-page scan
+ * skips a file that nothing maps any more, so the truncate does not wait).
  */
 #include <errno.h>
 #include <fcntl.h>
