@@ -57,17 +57,6 @@ FIXTURE_VARIANT(cp) {
 
 DAX_ADD_VARIANT(cp, xfs_4k, DAX_FS_XFS, false, true);
 
-static void drain(int fd)
-{
-	char buf[PG];
-
-	if (fd < 0)
-		return;
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
-
 FIXTURE_SETUP(cp)
 {
 	const char *dir = dax_dir(variant->m.fs);
@@ -97,8 +86,8 @@ FIXTURE_SETUP(cp)
 
 FIXTURE_TEARDOWN(cp)
 {
-	drain(self->p1[0]);
-	drain(self->p2[0]);
+	drain_pipe(self->p1[0]);
+	drain_pipe(self->p2[0]);
 	if (self->child > 0 && kill_child_ms(self->child, 20000, NULL) != 1)
 		TH_LOG("child %d did not die", self->child);
 	if (self->pa != MAP_FAILED)
@@ -131,7 +120,7 @@ static int finish_or_release(struct __test_metadata *_metadata, pid_t pid, int r
 	w = task_sleeps_in(pid, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
 	TH_LOG("%s with a page held: %s", what, seen);
 	if (w == 1)
-		drain(release_fd);
+		drain_pipe(release_fd);
 	else if (w == 0)
 		TH_LOG("%s neither finished nor waits for the pin", what);
 	if (wait_child_ms(pid, 15000, &status) != 1)
@@ -139,12 +128,49 @@ static int finish_or_release(struct __test_metadata *_metadata, pid_t pid, int r
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/*
+ * A truncate of fd must wait for the pin that pipe pfd holds on the page at
+ * file offset off: it sleeps in a pin wait (the child's pid is kept in
+ * *child for the teardown) until the pipe is drained; meanwhile another
+ * file of len bytes takes free blocks, and the pinned page still holds
+ * pattern(seed) of A.  Then the truncate completes.
+ */
+static void truncate_waits_for_pin(struct __test_metadata *_metadata, const char *dir,
+				   int fd, int pfd, uint32_t seed, size_t off, size_t len,
+				   pid_t *child, const char *lost)
+{
+	char buf[PG], seen[256];
+	int status, w, fdc;
+
+	*child = fork_child();
+	ASSERT_LE(0, *child);
+	if (*child == 0)
+		_exit(ftruncate(fd, 0) ? 1 : 0);
+	w = task_sleeps_in(*child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
+	TH_LOG("truncate with a page pinned: %s", seen);
+	EXPECT_EQ(1, w) TH_LOG("%s", lost);
+
+	/* whatever happened, other files now take free blocks */
+	fdc = dax_create(dir, len, DAX_FILL, 0xccc);
+	ASSERT_LE(0, fdc);
+	ASSERT_EQ(0, fsync(fdc));
+	/* the pinned page still holds A's data */
+	ASSERT_EQ(PG, read(pfd, buf, PG));
+	EXPECT_EQ(-1, pattern_check(buf, PG, seed, off))
+		TH_LOG("the page pinned through A now holds another file's data");
+	drain_pipe(pfd);
+	ASSERT_EQ(1, wait_child_ms(*child, 15000, &status)) TH_LOG("truncate still blocked");
+	*child = 0;
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fdc);
+}
+
 TEST_F_TIMEOUT(cp, cow_write_over_pinned_page, 150)
 {
-	char buf[LEN], got[PG], seen[256];
+	char buf[LEN], got[PG];
 	struct page_state ps;
 	struct iovec iov;
-	int fdc, ret, w;
+	int ret;
 
 	/* A's first page gets a new block: copy-on-write */
 	pattern_fill(buf, PG, SEED_NEW, 0);
@@ -167,36 +193,17 @@ TEST_F_TIMEOUT(cp, cow_write_over_pinned_page, 150)
 	iov.iov_base = self->pa;
 	iov.iov_len = PG;
 	ASSERT_EQ(PG, vmsplice(self->p2[1], &iov, 1, 0));
-	drain(self->p1[0]);
+	drain_pipe(self->p1[0]);
 	ASSERT_EQ(0, munmap(self->pa, LEN));
 	self->pa = MAP_FAILED;
 
 	/* truncate must wait for the pin on the new block */
-	self->child = fork_child();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0)
-		_exit(ftruncate(self->fda, 0) ? 1 : 0);
-	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
-	TH_LOG("truncate with the new page pinned: %s", seen);
-	EXPECT_EQ(1, w) TH_LOG("truncate did not wait for the pin on A's new block");
-
-	/* whatever happened, other files now take free blocks */
-	fdc = dax_create(dax_dir(variant->m.fs), LEN, DAX_FILL, 0xccc);
-	ASSERT_LE(0, fdc);
-	ASSERT_EQ(0, fsync(fdc));
-
-	/* the pinned page still holds A's new data */
-	ASSERT_EQ(PG, read(self->p2[0], got, PG));
-	EXPECT_EQ(-1, pattern_check(got, PG, SEED_NEW, 0))
-		TH_LOG("the page pinned through A now holds another file's data");
-	drain(self->p2[0]);
-	ASSERT_EQ(1, wait_child_ms(self->child, 15000, &ret)) TH_LOG("truncate still blocked");
-	self->child = 0;
-	EXPECT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	truncate_waits_for_pin(_metadata, dax_dir(variant->m.fs), self->fda, self->p2[0],
+			       SEED_NEW, 0, LEN, &self->child,
+			       "truncate did not wait for the pin on A's new block");
 	/* B still has the old data */
 	ASSERT_EQ(PG, pread(self->fdb, got, PG, 0));
 	EXPECT_EQ(-1, pattern_check(got, PG, SEED_OLD, 0));
-	close(fdc);
 }
 
 /*
@@ -245,7 +252,7 @@ FIXTURE_SETUP(cpmd)
 
 FIXTURE_TEARDOWN(cpmd)
 {
-	drain(self->pfd[0]);
+	drain_pipe(self->pfd[0]);
 	if (self->child > 0 && kill_child_ms(self->child, 20000, NULL) != 1)
 		TH_LOG("child %d did not die", self->child);
 	if (self->pa != MAP_FAILED)
@@ -263,9 +270,8 @@ FIXTURE_TEARDOWN(cpmd)
 TEST_F_TIMEOUT(cpmd, cow_part_of_pmd_entry, 150)
 {
 	static char whole[PMDSZ];
-	char buf[PG], seen[256];
+	char buf[PG];
 	struct iovec iov;
-	int ret, w, fdc;
 
 	self->pa = dax_map(&variant->m, self->fda, 0, PMDSZ);
 	ASSERT_NE(MAP_FAILED, self->pa);
@@ -284,27 +290,12 @@ TEST_F_TIMEOUT(cpmd, cow_part_of_pmd_entry, 150)
 	self->pa = MAP_FAILED;
 
 	/* truncate must wait for the pin on page 384 */
-	self->child = fork_child();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0)
-		_exit(ftruncate(self->fda, 0) ? 1 : 0);
-	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
-	TH_LOG("truncate with page 384 pinned: %s", seen);
-	EXPECT_EQ(1, w) TH_LOG("the pin on a page outside the copied range was lost");
-
-	fdc = dax_create(dax_dir(variant->m.fs), PMDSZ, DAX_FILL, 0xccc);
-	ASSERT_LE(0, fdc);
-	ASSERT_EQ(0, fsync(fdc));
-	ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
-	EXPECT_EQ(-1, pattern_check(buf, PG, SEED_OLD, PMDPIN));
-	drain(self->pfd[0]);
-	ASSERT_EQ(1, wait_child_ms(self->child, 15000, &ret)) TH_LOG("truncate still blocked");
-	self->child = 0;
-	EXPECT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	truncate_waits_for_pin(_metadata, dax_dir(variant->m.fs), self->fda, self->pfd[0],
+			       SEED_OLD, PMDPIN, PMDSZ, &self->child,
+			       "the pin on a page outside the copied range was lost");
 	/* B still has the old data everywhere */
 	ASSERT_EQ((ssize_t)PMDSZ, pread(self->fdb, whole, PMDSZ, 0));
 	EXPECT_EQ(-1, pattern_check(whole, PMDSZ, SEED_OLD, 0));
-	close(fdc);
 }
 
 TEST_HARNESS_MAIN

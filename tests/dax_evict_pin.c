@@ -36,7 +36,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -61,49 +60,6 @@ FIXTURE_VARIANT(ev) {
 
 DAX_ADD_VARIANT(ev, xfs, DAX_FS_XFS, false, true);
 DAX_ADD_VARIANT(ev, ext4, DAX_FS_EXT4, false, true);
-
-/* free bytes of the filesystem at dir (statfs), 0 on error */
-static unsigned long long fs_free(const char *dir)
-{
-	struct statvfs st;
-
-	sync();
-	if (statvfs(dir, &st))
-		return 0;
-	return (unsigned long long)st.f_bfree * st.f_frsize;
-}
-
-/* wait up to ms for the free space of dir to be back at want */
-static unsigned long long fs_free_settles(const char *dir, unsigned long long want, int ms)
-{
-	long end = now_ms() + ms;
-	unsigned long long f;
-
-	for (;;) {
-		f = fs_free(dir);
-		if (f == want || now_ms() > end)
-			return f;
-		usleep(50000);
-	}
-}
-
-/* state letter of /proc/PID/stat, 0 if gone */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
 
 /*
  * Wait up to ms for one status byte from the child; meanwhile the child must
@@ -143,14 +99,9 @@ static int child_step(FIXTURE_DATA(ev) *self, int ms, int d_ms, int *seen_d)
 /* drain and close the parent's ends of the data pipe: the page is let go */
 static void release_page(FIXTURE_DATA(ev) *self)
 {
-	char buf[PG];
-
-	if (self->pfd[0] >= 0) {
-		fcntl(self->pfd[0], F_SETFL, O_NONBLOCK);
-		while (read(self->pfd[0], buf, sizeof(buf)) > 0)
-			;
+	drain_pipe(self->pfd[0]);
+	if (self->pfd[0] >= 0)
 		close(self->pfd[0]);
-	}
 	if (self->pfd[1] >= 0)
 		close(self->pfd[1]);
 	self->pfd[0] = self->pfd[1] = -1;
@@ -206,7 +157,7 @@ FIXTURE_SETUP(ev)
 	self->path[0] = 0;
 	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
 	ASSERT_NE(NULL, realpath(dir, self->dir));
-	self->free_before = fs_free(self->dir);
+	self->free_before = fs_free_bytes(self->dir);
 	ASSERT_NE(0, self->free_before);
 	fd = dax_create_path(self->dir, FSIZE, DAX_FILL, SEED, self->path, sizeof(self->path));
 	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
@@ -261,7 +212,7 @@ TEST_F_TIMEOUT(ev, close_unlinked, 90)
 	}
 
 	/* the file's blocks are not free while the pipe holds its page */
-	held = fs_free(self->dir);
+	held = fs_free_bytes(self->dir);
 	EXPECT_LT(held, self->free_before) TH_LOG("blocks of the unlinked file freed while its page is held");
 
 	/* SIGKILL ends the task at once: it is not waiting for anything */
@@ -269,13 +220,13 @@ TEST_F_TIMEOUT(ev, close_unlinked, 90)
 	self->child = 0;
 	EXPECT_TRUE(WIFSIGNALED(status));
 	usleep(200000);
-	EXPECT_EQ(held, fs_free(self->dir)) TH_LOG("blocks freed while the page is still held");
+	EXPECT_EQ(held, fs_free_bytes(self->dir)) TH_LOG("blocks freed while the page is still held");
 
 	/* the held page still has what the task stored */
 	ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
 	EXPECT_EQ(-1, pattern_check(buf, PG, SEED, PINOFF));
 	release_page(self);
-	after = fs_free_settles(self->dir, self->free_before, 10000);
+	after = fs_free_wait(self->dir, self->free_before, 10000);
 	EXPECT_EQ(self->free_before, after) TH_LOG("free space %llu, was %llu before the file",
 						   after, self->free_before);
 }
@@ -323,12 +274,12 @@ TEST_F_TIMEOUT(ev, other_process_holds, 90)
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	usleep(200000);
-	EXPECT_LT(fs_free(self->dir), self->free_before) TH_LOG("blocks freed while another process holds the page");
+	EXPECT_LT(fs_free_bytes(self->dir), self->free_before) TH_LOG("blocks freed while another process holds the page");
 
 	/* the holder goes: its pipe goes with it, and so does the page */
 	ASSERT_EQ(1, kill_child_ms(self->holder, 5000, NULL));
 	self->holder = 0;
-	after = fs_free_settles(self->dir, self->free_before, 10000);
+	after = fs_free_wait(self->dir, self->free_before, 10000);
 	EXPECT_EQ(self->free_before, after) TH_LOG("free space %llu, was %llu before", after,
 						   self->free_before);
 }

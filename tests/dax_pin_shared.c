@@ -68,40 +68,6 @@ FIXTURE_VARIANT_ADD(ps, ext4_partial_pmd) {
 	.m = { .fs = DAX_FS_EXT4, .pmd = true, .shared = true }, .kind = PARTIAL_PMD,
 };
 
-/* utime + stime of a task, in clock ticks; -1 if gone */
-static long task_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* fields after ")": state(3) ... utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
-		return -1;
-	return ut + st;
-}
-
-static void drain(FIXTURE_DATA(ps) *self)
-{
-	char buf[PG];
-
-	if (self->pfd[0] < 0)
-		return;
-	fcntl(self->pfd[0], F_SETFL, O_NONBLOCK);
-	while (read(self->pfd[0], buf, sizeof(buf)) > 0)
-		;
-}
-
 FIXTURE_SETUP(ps)
 {
 	const char *dir = dax_dir(variant->m.fs);
@@ -161,7 +127,7 @@ FIXTURE_SETUP(ps)
 
 FIXTURE_TEARDOWN(ps)
 {
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	if (self->child > 0 && kill_child_ms(self->child, 20000, NULL) != 1)
 		TH_LOG("child %d did not die", self->child);
 	if (self->mapb != MAP_FAILED)
@@ -202,9 +168,9 @@ static void check_sleeps(struct __test_metadata *_metadata, pid_t pid)
 	w = task_sleeps_in(pid, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
 	TH_LOG("break with a pinned, still mapped page: %s", seen);
 	EXPECT_EQ(1, w) TH_LOG("the break task is not asleep in a pin wait");
-	c0 = task_cpu(pid);
+	c0 = task_cpu_ticks(pid);
 	usleep(1000000);
-	c1 = task_cpu(pid);
+	c1 = task_cpu_ticks(pid);
 	ASSERT_LE(0, c0);
 	ASSERT_LE(0, c1);
 	/* a spinning task gets ~100 ticks a second; a sleeping one ~0 */
@@ -219,7 +185,7 @@ TEST_F_TIMEOUT(ps, waits_until_released, 120)
 	self->child = start_break(self, variant);
 	ASSERT_LT(0, self->child);
 	check_sleeps(_metadata, self->child);
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	ASSERT_EQ(1, wait_child_ms(self->child, 15000, &status))
 		TH_LOG("the break did not finish after the pin went");
 	self->child = 0;
@@ -246,7 +212,7 @@ TEST_F_TIMEOUT(ps, sigkill_ends_wait, 120)
 	EXPECT_EQ(1, kill_child_ms(self->child, 5000, &status)) TH_LOG("SIGKILL did not end the wait");
 	self->child = 0;
 	/* data of the page and of B are what they were */
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	EXPECT_EQ(-1, pattern_check(self->mapb, self->len, SEED, 0));
 }
 

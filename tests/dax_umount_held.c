@@ -126,17 +126,6 @@ static int do_mount(FIXTURE_DATA(uh) *self, unsigned long flags, const char *opt
 	return bounded_mount(self->dev, self->dir, self->fstype, flags, opts, 0, 20000);
 }
 
-static void drain(FIXTURE_DATA(uh) *self)
-{
-	char buf[PG];
-
-	if (self->pfd[0] < 0)
-		return;
-	fcntl(self->pfd[0], F_SETFL, O_NONBLOCK);
-	while (read(self->pfd[0], buf, sizeof(buf)) > 0)
-		;
-}
-
 /* fsck of the (unmounted) device: 0 clean */
 static int fsck_clean(FIXTURE_DATA(uh) *self)
 {
@@ -196,7 +185,7 @@ FIXTURE_SETUP(uh)
 
 FIXTURE_TEARDOWN(uh)
 {
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	if (self->pfd[0] >= 0)
 		close(self->pfd[0]);
 	if (self->pfd[1] >= 0)
@@ -243,7 +232,7 @@ TEST_F_TIMEOUT(uh, umount_busy, 120)
 	EXPECT_TRUE(file_intact(self->path));
 	ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
 	EXPECT_EQ(-1, pattern_check(buf, PG, SEED, PINOFF));
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	/* the page is idle now: the first umount succeeds */
 	ASSERT_EQ(0, do_umount(self, 0)) TH_LOG("umount after the page was released");
 	EXPECT_EQ(0, fsck_clean(self));
@@ -258,7 +247,7 @@ TEST_F_TIMEOUT(uh, lazy_umount, 120)
 	/* the filesystem lives on: mounting the device finds it */
 	ASSERT_EQ(0, do_mount(self, 0, "dax=always")) TH_LOG("mount while a lazy unmount is pending");
 	EXPECT_TRUE(file_intact(self->path));
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	ASSERT_EQ(0, do_umount(self, 0)) TH_LOG("umount after the page was released");
 	/* both mounts are gone: the filesystem is shut down, clean */
 	EXPECT_EQ(0, fsck_clean(self));
@@ -268,27 +257,21 @@ TEST_F_TIMEOUT(uh, lazy_umount, 120)
 
 TEST_F_TIMEOUT(uh, remount_ro, 120)
 {
-	struct statvfs before, after;
-	long end;
+	unsigned long long before, after;
 
-	ASSERT_EQ(0, statvfs(self->dir, &before));
+	before = fs_free_bytes(self->dir);
+	ASSERT_NE(0, before);
 	ASSERT_EQ(0, pin_and_close(self, &variant->m, true));
 	self->path[0] = 0;
 	/* the unlinked inode still has blocks to free: not read-only yet */
 	EXPECT_EQ(EBUSY, do_mount(self, MS_REMOUNT | MS_RDONLY, "")) TH_LOG("remount ro while held");
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	ASSERT_EQ(0, do_mount(self, MS_REMOUNT | MS_RDONLY, "")) TH_LOG("remount ro after release");
 	ASSERT_EQ(0, do_mount(self, MS_REMOUNT, ""));
 	/* the unlinked file's blocks are free (xfs frees them in the background) */
-	end = now_ms() + 10000;
-	do {
-		sync();
-		ASSERT_EQ(0, statvfs(self->dir, &after));
-	} while (after.f_bfree < before.f_bfree + FSIZE / before.f_frsize && now_ms() < end &&
-		 !usleep(50000));
-	EXPECT_LE(before.f_bfree + FSIZE / before.f_frsize, after.f_bfree)
-		TH_LOG("free blocks %llu, %llu before the file was unlinked",
-		       (unsigned long long)after.f_bfree, (unsigned long long)before.f_bfree);
+	after = fs_free_wait(self->dir, before + FSIZE, 10000);
+	EXPECT_LE(before + FSIZE, after) TH_LOG("%llu bytes free, %llu before the file was unlinked",
+						after, before);
 }
 
 TEST_F_TIMEOUT(uh, dax_flag_toggle, 150)
@@ -364,13 +347,13 @@ TEST_F_TIMEOUT(uh, dax_flag_toggle, 150)
 	}
 	EXPECT_EQ('c', c) TH_LOG("close after clearing FS_XFLAG_DAX with a page held did not return");
 	if (c != 'c') {
-		drain(self);	/* lets a waiting eviction finish */
+		drain_pipe(self->pfd[0]);	/* lets a waiting eviction finish */
 		wait_child_ms(self->child, 20000, NULL);
 	}
 	ASSERT_EQ(1, kill_child_ms(self->child, 5000, &status)) TH_LOG("SIGKILL did not end the task");
 	self->child = 0;
 	/* the page goes: the inode is evicted and comes back without DAX */
-	drain(self);
+	drain_pipe(self->pfd[0]);
 	{
 		long end = now_ms() + 10000;
 		int dax;

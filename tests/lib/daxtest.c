@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <linux/types.h>
 #include <linux/fs.h>
@@ -763,23 +764,91 @@ static const char *stack_hit(const char *stack, const char *const fns[], char *t
 	return NULL;
 }
 
+/*
+ * /proc/PID/stat of pid: its state letter and utime + stime (clock ticks).
+ * 0 and -1 if the task is gone.
+ */
+static char task_stat(pid_t pid, long *ticks)
+{
+	char path[64], stat[1024], *p;
+	unsigned long ut, st;
+
+	*ticks = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_proc(path, stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')) ||
+	    strlen(p) < 3)
+		return 0;
+	/* after ")": state(3) ppid ... utime(14) stime(15) */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) == 2)
+		*ticks = ut + st;
+	return p[2];
+}
+
+char task_state(pid_t pid)
+{
+	long ticks;
+
+	return task_stat(pid, &ticks);
+}
+
+long task_cpu_ticks(pid_t pid)
+{
+	long ticks;
+
+	task_stat(pid, &ticks);
+	return ticks;
+}
+
+void drain_pipe(int fd)
+{
+	char buf[4096];
+
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+unsigned long long fs_free_bytes(const char *dir)
+{
+	struct statvfs st;
+
+	sync();
+	if (statvfs(dir, &st))
+		return 0;
+	return (unsigned long long)st.f_bfree * st.f_frsize;
+}
+
+unsigned long long fs_free_wait(const char *dir, unsigned long long want, int ms)
+{
+	long end = now_ms() + ms;
+	unsigned long long f;
+
+	for (;;) {
+		f = fs_free_bytes(dir);
+		if (f >= want || now_ms() > end)
+			return f;
+		usleep(50000);
+	}
+}
+
 int task_sleeps_in(pid_t tid, const char *const fns[], int ms, char *seen, size_t seenlen)
 {
 	long end = now_ms() + ms;
-	char path[64], stat[1024], wchan[128], stack[8192], top[160];
+	char path[64], wchan[128], stack[8192], top[160];
 
 	for (;;) {
-		const char *hit = NULL, *p;
+		const char *hit = NULL;
 		char state;
 		bool have_stack;
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-		if (read_proc(path, stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')) ||
-		    strlen(p) < 3) {
+		state = task_state(tid);
+		if (!state) {
 			snprintf(seen, seenlen, "task %d is gone", (int)tid);
 			return -1;
 		}
-		state = p[2];
 		if (state == 'Z' || state == 'X') {
 			snprintf(seen, seenlen, "task %d has exited", (int)tid);
 			return -1;

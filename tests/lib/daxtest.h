@@ -207,6 +207,17 @@ extern const char *const dax_pin_waits[];
  */
 int task_sleeps_in(pid_t tid, const char *const fns[], int ms, char *seen, size_t seenlen);
 #define PIN_WAIT_MS	20000	/* bound for task_sleeps_in() of a pin wait */
+/* State letter of /proc/PID/stat (R, S, D, Z, ...), 0 if the task is gone. */
+char task_state(pid_t pid);
+/* utime + stime of a task in clock ticks, -1 if it is gone. */
+long task_cpu_ticks(pid_t pid);
+
+/* Read a pipe empty without blocking (fd < 0: nothing): its pages go. */
+void drain_pipe(int fd);
+/* Free bytes of the filesystem at dir (statvfs, after sync()); 0 on error. */
+unsigned long long fs_free_bytes(const char *dir);
+/* Wait at most ms for fs_free_bytes(dir) >= want; returns the last value. */
+unsigned long long fs_free_wait(const char *dir, unsigned long long want, int ms);
 
 /*
  * Rig mode: guest/job-check.sh exports $DAX_RIG=1.  Inside the rig
