@@ -64,7 +64,6 @@ FIXTURE(cowpre) {
 FIXTURE_SETUP(cowpre)
 {
 	const char *dir = dax_dir(DAX_FS_XFS);
-	struct fsxattr fsx;
 
 	self->a = self->b = -1;
 	self->model = NULL;
@@ -73,10 +72,7 @@ FIXTURE_SETUP(cowpre)
 	self->a = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 31);
 	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(errno));
 	ASSERT_TRUE(pmd_aligned_extents(self->a, FSIZE));
-	ASSERT_EQ(0, ioctl(self->a, FS_IOC_FSGETXATTR, &fsx));
-	fsx.fsx_xflags |= FS_XFLAG_COWEXTSIZE;
-	fsx.fsx_cowextsize = COWEXT;
-	ASSERT_EQ(0, ioctl(self->a, FS_IOC_FSSETXATTR, &fsx))
+	ASSERT_EQ(0, set_cowextsize(self->a, COWEXT))
 		TH_LOG("cowextsize: %s", strerror(errno));
 	self->b = dax_create(dir, 0, 0, 0);
 	ASSERT_LE(0, self->b);

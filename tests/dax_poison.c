@@ -102,16 +102,11 @@ FIXTURE_VARIANT_ADD(poison, xfs_reflink_4k) {
 FIXTURE_VARIANT_ADD(poison, xfs_reflink_2m) {
 	.m = { .fs = DAX_FS_XFS, .pmd = true, .shared = true }, .reflink = true };
 
-FIXTURE_SETUP(poison)
+/* The test's file (and its reflink clone): the variant's kind, DAX, data. */
+static void make_file(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(poison) *self,
+		      const FIXTURE_VARIANT(poison) *variant, const char *dir)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = self->clone_fd = -1;
-	self->pid[0] = self->pid[1] = self->pid[2] = 0;
-	if (!dir)
-		SKIP(return, "no $DAX_XFS/$DAX_EXT4");
-	if (access("/proc/sys/vm/memory_failure_early_kill", F_OK))
-		SKIP(return, "no CONFIG_MEMORY_FAILURE");
 	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 3);
 	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
 	ASSERT_EQ(1, fd_is_dax(self->fd));
@@ -123,6 +118,19 @@ FIXTURE_SETUP(poison)
 		ASSERT_EQ(0, ioctl(self->clone_fd, FICLONE, self->fd))
 			TH_LOG("FICLONE: %s", strerror(errno));
 	}
+}
+
+FIXTURE_SETUP(poison)
+{
+	const char *dir = dax_dir(variant->m.fs);
+
+	self->fd = self->clone_fd = -1;
+	self->pid[0] = self->pid[1] = self->pid[2] = 0;
+	if (!dir)
+		SKIP(return, "no $DAX_XFS/$DAX_EXT4");
+	if (access("/proc/sys/vm/memory_failure_early_kill", F_OK))
+		SKIP(return, "no CONFIG_MEMORY_FAILURE");
+	make_file(_metadata, self, variant, dir);
 	ASSERT_EQ(0, pipe(self->pfd));
 }
 
@@ -382,16 +390,7 @@ TEST_F(poison, flag_on_failed_page)
 		if (tries == 15)
 			SKIP(return, "no file with pages 0 and 7 of its second 2 MiB unpoisoned in 16 tries");
 		/* the old file (and clone) stays open: its blocks stay taken */
-		self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 3);
-		ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-		if (variant->m.pmd)
-			ASSERT_TRUE(pmd_aligned_extents(self->fd, FSIZE));
-		if (variant->reflink) {
-			self->clone_fd = dax_create(dir, 0, 0, 0);
-			ASSERT_LE(0, self->clone_fd);
-			ASSERT_EQ(0, ioctl(self->clone_fd, FICLONE, self->fd))
-				TH_LOG("FICLONE: %s", strerror(errno));
-		}
+		make_file(_metadata, self, variant, dir);
 	}
 	phys0 = fiemap_phys(self->fd, PMDSZ);
 	phys7 = fiemap_phys(self->fd, POFF);

@@ -74,32 +74,12 @@ FIXTURE_VARIANT(split) {
 FIXTURE_VARIANT_ADD(split, owned) { .keep_clone = false };
 FIXTURE_VARIANT_ADD(split, shared) { .keep_clone = true };
 
-/* FIEMAP: 1 if the extent at off is shared, 0 if not, -1 unmapped/error */
-static int extent_shared(int fd, off_t off)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[1];
-	} f;
-
-	memset(&f, 0, sizeof(f));
-	f.fm.fm_start = off;
-	f.fm.fm_length = PG;
-	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	f.fm.fm_extent_count = 1;
-	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
-	    f.ext[0].fe_logical > (uint64_t)off)
-		return -1;
-	return !!(f.ext[0].fe_flags & FIEMAP_EXTENT_SHARED);
-}
-
 FIXTURE_SETUP(split)
 {
 	struct file_clone_range fcr = { .src_offset = PMDSZ, .src_length = PMDSZ,
 					.dest_offset = PMDSZ };
 	const char *dir = dax_dir(DAX_FS_XFS);
 	unsigned char v = 0x5a;
-	struct fsxattr fsx;
 
 	self->a = self->b = -1;
 	self->p = self->q = MAP_FAILED;
@@ -110,10 +90,7 @@ FIXTURE_SETUP(split)
 	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(errno));
 	RIG_REQUIRE(pmd_aligned_extents(self->a, FSIZE), return,
 		    "no 2 MiB aligned extents for the file");
-	ASSERT_EQ(0, ioctl(self->a, FS_IOC_FSGETXATTR, &fsx));
-	fsx.fsx_xflags |= FS_XFLAG_COWEXTSIZE;
-	fsx.fsx_cowextsize = COWEXT;
-	ASSERT_EQ(0, ioctl(self->a, FS_IOC_FSSETXATTR, &fsx))
+	ASSERT_EQ(0, set_cowextsize(self->a, COWEXT))
 		TH_LOG("cowextsize: %s", strerror(errno));
 	self->b = dax_create(dir, 0, 0, 0);
 	ASSERT_LE(0, self->b);
@@ -134,9 +111,9 @@ FIXTURE_SETUP(split)
 	ASSERT_EQ(0, fsync(self->a));
 	ASSERT_TRUE(pmd_aligned_extents(self->a, FSIZE))
 		TH_LOG("the second 2 MiB is not one aligned extent after the clone back");
-	ASSERT_EQ(variant->keep_clone, extent_shared(self->a, BLK(BASE)))
+	ASSERT_EQ(variant->keep_clone, fiemap_shared(self->a, BLK(BASE)))
 		TH_LOG("FIEMAP: the data extent is %s", variant->keep_clone ? "not shared" : "shared");
-	ASSERT_EQ(variant->keep_clone, extent_shared(self->a, BLK(COWPG)));
+	ASSERT_EQ(variant->keep_clone, fiemap_shared(self->a, BLK(COWPG)));
 }
 
 FIXTURE_TEARDOWN(split)

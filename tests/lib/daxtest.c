@@ -105,7 +105,7 @@ bool pmd_aligned_extents(int fd, size_t size)
 	return ok;
 }
 
-long long fiemap_phys(int fd, off_t off)
+int fiemap_extent(int fd, off_t off, struct fiemap_extent *ext)
 {
 	struct {
 		struct fiemap fm;
@@ -120,7 +120,37 @@ long long fiemap_phys(int fd, off_t off)
 	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
 	    f.ext[0].fe_logical > (uint64_t)off)
 		return -1;
-	return f.ext[0].fe_physical + (off - f.ext[0].fe_logical);
+	*ext = f.ext[0];
+	return 0;
+}
+
+long long fiemap_phys(int fd, off_t off)
+{
+	struct fiemap_extent ext;
+
+	if (fiemap_extent(fd, off, &ext))
+		return -1;
+	return ext.fe_physical + (off - ext.fe_logical);
+}
+
+int fiemap_shared(int fd, off_t off)
+{
+	struct fiemap_extent ext;
+
+	if (fiemap_extent(fd, off, &ext))
+		return -1;
+	return !!(ext.fe_flags & FIEMAP_EXTENT_SHARED);
+}
+
+int set_cowextsize(int fd, unsigned int bytes)
+{
+	struct fsxattr fsx;
+
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx))
+		return -1;
+	fsx.fsx_xflags |= FS_XFLAG_COWEXTSIZE;
+	fsx.fsx_cowextsize = bytes;
+	return ioctl(fd, FS_IOC_FSSETXATTR, &fsx);
 }
 
 /*

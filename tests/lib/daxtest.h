@@ -81,6 +81,13 @@ int dax_create_path(const char *dir, size_t size, unsigned int flags, uint32_t s
 bool pmd_aligned_extents(int fd, size_t size);
 /* FIEMAP: physical byte address of file offset off, -1 if unmapped or unknown. */
 long long fiemap_phys(int fd, off_t off);
+struct fiemap_extent;
+/* The extent FIEMAP reports at off (FIEMAP_FLAG_SYNC): 0, or -1 if none. */
+int fiemap_extent(int fd, off_t off, struct fiemap_extent *ext);
+/* 1 if the extent at off is shared (reflink), 0 if not, -1 if none. */
+int fiemap_shared(int fd, off_t off);
+/* Set an xfs copy-on-write extent size hint of bytes: 0 or -1 (errno). */
+int set_cowextsize(int fd, unsigned int bytes);
 /* Reopen an fd's file as a new open file description (works when unlinked). */
 int reopen_fd(int fd, int oflags);
 /* statx(STATX_ATTR_DAX) of an fd: 1 DAX, 0 not, -1 error. */
