@@ -184,9 +184,7 @@ TEST_F_TIMEOUT(cp, cow_write_over_pinned_page, 150)
 
 	/* A maps its own new block, associated with A, with the new data */
 	ASSERT_EQ(-1, pattern_check(self->pa, PG, SEED_NEW, 0));
-	ret = page_state(self->pa, &ps);
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("A's page after the copy-on-write: %s", page_state_str(&ps));
+	get_page_state(_metadata, "A's page after the copy-on-write", self->pa, &ps);
 	EXPECT_TRUE(ps.mapping) TH_LOG("A's new page is not associated with A (stale DAX entry)");
 
 	/* pin the new page, let the old one go */
@@ -257,10 +255,7 @@ FIXTURE_TEARDOWN(cpmd)
 		TH_LOG("child %d did not die", self->child);
 	if (self->pa != MAP_FAILED)
 		munmap(self->pa + PMDSZ / 2, PMDSZ / 2);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
+	pipe_close(self->pfd);
 	if (self->fda >= 0)
 		close(self->fda);
 	if (self->fdb >= 0)

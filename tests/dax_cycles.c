@@ -38,8 +38,7 @@
 #define MARK_PG	7
 
 FIXTURE(cyc) {
-	int fd;
-	char *p;
+	struct dax_file f;	/* mapped by the tests */
 	pid_t child;
 };
 
@@ -51,26 +50,15 @@ DAX_ADD_ALL_VARIANTS(cyc);
 
 FIXTURE_SETUP(cyc)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
 	self->child = 0;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
+	dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+		       DAX_ALLOC | DAX_FILL | DAX_RIG | DAX_GUP, 1);
 }
 
 FIXTURE_TEARDOWN(cyc)
 {
-	if (self->child > 0 && kill_child_ms(self->child, 5000, NULL) != 1)
-		TH_LOG("child %d did not die", self->child);	/* bounded: no hang here */
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
+	REAP_CHILD(self->child, 5000, "child");
+	dax_file_teardown(&self->f);
 }
 
 /*
@@ -100,22 +88,6 @@ static bool counts_are(const char *what, const char *addr, bool pmd, long n)
 	return ok;
 }
 
-static void sync_write(int fd)
-{
-	char c = 'x';
-
-	if (write(fd, &c, 1) != 1)
-		_exit(100);
-}
-
-static void sync_read(int fd)
-{
-	char c;
-
-	if (read(fd, &c, 1) != 1)
-		_exit(101);
-}
-
 TEST_F(cyc, cycles_while_held)
 {
 	const bool pmd = variant->m.pmd, shared = variant->m.shared;
@@ -127,7 +99,7 @@ TEST_F(cyc, cycles_while_held)
 	self->child = fork_child();
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
-		char *h = dax_map(&variant->m, self->fd, 0, PMDSZ);
+		char *h = dax_map(&variant->m, self->f.fd, 0, PMDSZ);
 		int ret = 0;
 
 		if (h == MAP_FAILED)
@@ -135,8 +107,8 @@ TEST_F(cyc, cycles_while_held)
 		touch_range(h, PMDSZ, false);
 		if (!counts_are("holder before the cycles", h + PAGE_NO * PG, pmd, 1))
 			ret |= 1;
-		sync_write(to_parent[1]);
-		sync_read(to_child[0]);
+		sync_send(to_parent[1]);
+		sync_wait(to_child[0]);
 		if (!counts_are("holder after the cycles", h + PAGE_NO * PG, pmd, 1))
 			ret |= 2;
 		if (pattern_check(h, PMDSZ, 1, 0) != -1)
@@ -144,10 +116,10 @@ TEST_F(cyc, cycles_while_held)
 		munmap(h, PMDSZ);
 		_exit(ret);
 	}
-	sync_read(to_parent[0]);
+	sync_wait(to_parent[0]);
 
 	for (i = 0; i < CYCLES; i++) {
-		q = dax_map(&variant->m, self->fd, 0, PMDSZ);
+		q = dax_map(&variant->m, self->f.fd, 0, PMDSZ);
 		ASSERT_NE(MAP_FAILED, q) TH_LOG("cycle %d: mmap: %s", i, strerror(errno));
 		if (i & 1)
 			touch_range(q, PMDSZ, false);
@@ -164,7 +136,7 @@ TEST_F(cyc, cycles_while_held)
 	}
 	EXPECT_EQ(0, bad) TH_LOG("%d cycles read wrong data", bad);
 
-	sync_write(to_child[1]);
+	sync_send(to_child[1]);
 	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
 	self->child = 0;
 	ASSERT_TRUE(WIFEXITED(status));
@@ -180,11 +152,11 @@ static void fork_test(struct __test_metadata *_metadata, FIXTURE_DATA(cyc) *self
 	char *a, buf[16];
 	pid_t pid;
 
-	self->p = dax_map(m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	a = self->p + PAGE_NO * PG;
+	self->f.p = dax_map(m, self->f.fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, self->f.p);
+	a = self->f.p + PAGE_NO * PG;
 	if (fault_first) {
-		touch_range(self->p, PMDSZ, false);
+		touch_range(self->f.p, PMDSZ, false);
 		EXPECT_TRUE(counts_are("before fork", a, m->pmd, 1));
 	}
 	ASSERT_EQ(0, pipe(to_child));
@@ -194,32 +166,32 @@ static void fork_test(struct __test_metadata *_metadata, FIXTURE_DATA(cyc) *self
 	if (pid == 0) {
 		int ret = 0;
 
-		touch_range(self->p, PMDSZ, false);
-		if (pattern_check(self->p, PMDSZ, 1, 0) != -1)
+		touch_range(self->f.p, PMDSZ, false);
+		if (pattern_check(self->f.p, PMDSZ, 1, 0) != -1)
 			ret |= 1;
-		sync_write(to_parent[1]);
-		sync_read(to_child[0]);
-		memcpy(self->p + MARK_PG * PG, "child-was-here", 15);
+		sync_send(to_parent[1]);
+		sync_wait(to_child[0]);
+		memcpy(self->f.p + MARK_PG * PG, "child-was-here", 15);
 		_exit(ret);
 	}
 	self->child = pid;
-	sync_read(to_parent[0]);
+	sync_wait(to_parent[0]);
 	if (!fault_first)
-		touch_range(self->p, PMDSZ, false);
+		touch_range(self->f.p, PMDSZ, false);
 	EXPECT_TRUE(counts_are("parent and child", a, m->pmd, 2));
-	sync_write(to_child[1]);
+	sync_send(to_child[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	self->child = 0;
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child bits %#x (1: data)", WEXITSTATUS(status));
 	EXPECT_TRUE(counts_are("after the child exited", a, m->pmd, 1));
 
-	ASSERT_EQ(15, pread(self->fd, buf, 15, MARK_PG * PG));
+	ASSERT_EQ(15, pread(self->f.fd, buf, 15, MARK_PG * PG));
 	if (m->shared) {
-		EXPECT_EQ(0, memcmp(self->p + MARK_PG * PG, "child-was-here", 15));
+		EXPECT_EQ(0, memcmp(self->f.p + MARK_PG * PG, "child-was-here", 15));
 		EXPECT_EQ(0, memcmp(buf, "child-was-here", 15));
 	} else {
-		EXPECT_EQ(-1, pattern_check(self->p + MARK_PG * PG, PG, 1, MARK_PG * PG));
+		EXPECT_EQ(-1, pattern_check(self->f.p + MARK_PG * PG, PG, 1, MARK_PG * PG));
 		EXPECT_EQ(-1, pattern_check(buf, 15, 1, MARK_PG * PG));
 	}
 }
@@ -251,11 +223,10 @@ TEST_F(cyc, partial_munmap)
 	char *p, *tail;
 	struct page_state ps;
 	long rss, pres;
-	int ret;
 
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	p = self->p;
+	self->f.p = dax_map(&variant->m, self->f.fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, self->f.p);
+	p = self->f.p;
 	tail = p + hole + PG;
 	touch_range(p, PMDSZ, false);
 	EXPECT_EQ(2048, smaps_kb(p, "Rss"));
@@ -280,9 +251,7 @@ TEST_F(cyc, partial_munmap)
 	EXPECT_EQ(2044, rss);
 	EXPECT_EQ(1024, smaps_kb(p, "Rss"));
 
-	ret = page_state(p + PAGE_NO * PG, &ps);
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("remaining page: %s", page_state_str(&ps));
+	get_page_state(_metadata, "remaining page", p + PAGE_NO * PG, &ps);
 	EXPECT_EQ(pagemap_pfn(p + PAGE_NO * PG), (long long)ps.pfn);
 	EXPECT_EQ(1, ps.mapcount);
 	EXPECT_EQ(0, ps.pincount);

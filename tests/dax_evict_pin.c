@@ -100,11 +100,7 @@ static int child_step(FIXTURE_DATA(ev) *self, int ms, int d_ms, int *seen_d)
 static void release_page(FIXTURE_DATA(ev) *self)
 {
 	drain_pipe(self->pfd[0]);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
-	self->pfd[0] = self->pfd[1] = -1;
+	pipe_close(self->pfd);
 }
 
 /*
@@ -171,14 +167,9 @@ FIXTURE_TEARDOWN(ev)
 {
 	/* draining the pipe ends any wait for the page, so the kills work */
 	release_page(self);
-	if (self->holder > 0 && kill_child_ms(self->holder, 10000, NULL) != 1)
-		TH_LOG("holder %d did not die", self->holder);
-	if (self->child > 0 && kill_child_ms(self->child, 10000, NULL) != 1)
-		TH_LOG("child %d did not die", self->child);
-	if (self->sfd[0] >= 0)
-		close(self->sfd[0]);
-	if (self->sfd[1] >= 0)
-		close(self->sfd[1]);
+	REAP_CHILD(self->holder, 10000, "holder");
+	REAP_CHILD(self->child, 10000, "child");
+	pipe_close(self->sfd);
 	if (self->path[0])
 		unlink(self->path);
 }

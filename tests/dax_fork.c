@@ -24,9 +24,7 @@
 #define FSIZE	(4 * MiB)
 
 FIXTURE(fork) {
-	int fd;
-	char *p;
-	char *buf;
+	struct dax_file f;
 	int to_child[2], to_parent[2];
 };
 
@@ -38,47 +36,16 @@ DAX_ADD_ALL_VARIANTS(fork);
 
 FIXTURE_SETUP(fork)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_BUF, 1))
+		return;
 	ASSERT_EQ(0, pipe(self->to_child));
 	ASSERT_EQ(0, pipe(self->to_parent));
 }
 
 FIXTURE_TEARDOWN(fork)
 {
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
-}
-
-static void sync_send(int fd)
-{
-	char c = 'x';
-
-	if (write(fd, &c, 1) != 1)
-		_exit(100);
-}
-
-static void sync_wait(int fd)
-{
-	char c;
-
-	if (read(fd, &c, 1) != 1)
-		_exit(101);
+	dax_file_teardown(&self->f);
 }
 
 /*
@@ -110,7 +77,7 @@ static int child_body(char *p, bool shared, uint32_t inherited_seed, int in, int
 static void run_fork_test(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(fork) *self, bool shared, bool fault_before)
 {
-	char *p = self->p;
+	char *p = self->f.p;
 	uint32_t upper_seed = 1;
 	int status;
 	pid_t pid;
@@ -146,12 +113,12 @@ static void run_fork_test(struct __test_metadata *_metadata,
 
 	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 4, 0));
 	EXPECT_EQ(-1, pattern_check(p + PMDSZ, PMDSZ, upper_seed, PMDSZ));
-	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
+	ASSERT_EQ(FSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
 	if (shared) {
-		EXPECT_EQ(-1, pattern_check(self->buf, PMDSZ, 4, 0));
-		EXPECT_EQ(-1, pattern_check(self->buf + PMDSZ, PMDSZ, upper_seed, PMDSZ));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PMDSZ, 4, 0));
+		EXPECT_EQ(-1, pattern_check(self->f.buf + PMDSZ, PMDSZ, upper_seed, PMDSZ));
 	} else {
-		EXPECT_EQ(-1, pattern_check(self->buf, FSIZE, 1, 0))
+		EXPECT_EQ(-1, pattern_check(self->f.buf, FSIZE, 1, 0))
 			TH_LOG("a private COW reached the file");
 	}
 }
@@ -172,18 +139,18 @@ TEST_F(fork, child_exit_leaves_parent_mapping)
 	int status;
 	pid_t pid;
 
-	pattern_fill(self->p, PG, 5, 0);
-	touch_range(self->p, FSIZE, false);
+	pattern_fill(self->f.p, PG, 5, 0);
+	touch_range(self->f.p, FSIZE, false);
 	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(pattern_check(self->p, PG, 5, 0) == -1 ? 0 : 1);
+		_exit(pattern_check(self->f.p, PG, 5, 0) == -1 ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(-1, pattern_check(self->p, PG, 5, 0));
-	EXPECT_EQ(-1, pattern_check(self->p + PG, FSIZE - PG, 1, PG));
-	pattern_fill(self->p + PG, PG, 6, PG);
-	EXPECT_EQ(-1, pattern_check(self->p + PG, PG, 6, PG));
+	EXPECT_EQ(-1, pattern_check(self->f.p, PG, 5, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.p + PG, FSIZE - PG, 1, PG));
+	pattern_fill(self->f.p + PG, PG, 6, PG);
+	EXPECT_EQ(-1, pattern_check(self->f.p + PG, PG, 6, PG));
 }
 
 TEST_HARNESS_MAIN

@@ -41,87 +41,27 @@
 #define IOLEN	(256 * KiB)
 #define IOOFF	(PMDSZ - IOLEN / 2)	/* straddles the PMD boundary */
 
-FIXTURE(gup) {
-	int fd;
-	char *p;
-	char *buf;
-};
-
-FIXTURE_VARIANT(gup) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(gup);
 DAX_ADD_ALL_VARIANTS(gup);
 
 FIXTURE_SETUP(gup)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_BUF, 1))
+		return;
 	/* fault the mapping in first, so GUP(-fast) finds PTEs/PMDs */
-	touch_range(self->p, FSIZE, false);
-	ASSERT_EQ(0, posix_memalign((void **)&self->buf, PG, FSIZE));
-}
-
-FIXTURE_TEARDOWN(gup)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
-}
-
-/* block device mounted at dir, from /proc/self/mountinfo */
-static int mount_source(const char *dir, char *dev, size_t len)
-{
-	char line[1024], mnt[PATH_MAX], rdir[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int ret = -1;
-
-	if (!f || !realpath(dir, rdir)) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-		char fstype[64], src[PATH_MAX];
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		if (strcmp(mnt, rdir) || sscanf(sep + 3, "%63s %4095s", fstype, src) != 2)
-			continue;
-		snprintf(dev, len, "%s", src);
-		ret = 0;		/* the last match is the visible mount */
-	}
-	fclose(f);
-	return ret;
-}
-
-static void check_file(struct __test_metadata *_metadata, int fd, char *buf,
-		       size_t off, size_t len, uint32_t seed)
-{
-	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, off));
-	EXPECT_EQ(-1, pattern_check(buf, len, seed, off));
+	touch_range(self->f.p, FSIZE, false);
 }
 
 TEST_F(gup, odirect_read_pmem_into_dax_buffer)
 {
-	char dev[PATH_MAX], *anon = self->buf;
-	char *dst = self->p + IOOFF;
+	char dev[PATH_MAX], dir[PATH_MAX], *anon = self->f.buf;
+	char *dst = self->f.p + IOOFF;
 	int bfd;
 
-	ASSERT_EQ(0, mount_source(dax_dir(variant->m.fs), dev, sizeof(dev)));
+	/* the block device mounted there */
+	ASSERT_NE(NULL, realpath(dax_dir(variant->m.fs), dir));
+	ASSERT_EQ(0, mount_of(dir, dev, sizeof(dev), NULL, 0));
 	bfd = open(dev, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, bfd) TH_LOG("open %s: %s", dev, strerror(errno));
 	/* reference copy into anonymous memory */
@@ -137,11 +77,11 @@ TEST_F(gup, odirect_read_pmem_into_dax_buffer)
 	}
 
 	/* shared: the DMA went into the file's pages */
-	ASSERT_EQ(IOLEN, pread(self->fd, self->buf + IOLEN, IOLEN, IOOFF));
+	ASSERT_EQ(IOLEN, pread(self->f.fd, self->f.buf + IOLEN, IOLEN, IOOFF));
 	if (variant->m.shared) {
-		EXPECT_EQ(0, memcmp(self->buf + IOLEN, anon, IOLEN));
+		EXPECT_EQ(0, memcmp(self->f.buf + IOLEN, anon, IOLEN));
 	} else {
-		EXPECT_EQ(-1, pattern_check(self->buf + IOLEN, IOLEN, 1, IOOFF));
+		EXPECT_EQ(-1, pattern_check(self->f.buf + IOLEN, IOLEN, 1, IOOFF));
 	}
 }
 
@@ -188,7 +128,7 @@ TEST_F(gup, odirect_loop_write_and_read)
 {
 	char dev[64], path[] = "/dev/shm/daxtest-loop-XXXXXX";
 	int backing, lfd, dfd, nr = -1;
-	char *src = self->p + IOOFF;
+	char *src = self->f.p + IOOFF;
 
 	if (access("/dev/loop-control", F_OK))
 		SKIP(return, "no /dev/loop-control (CONFIG_BLK_DEV_LOOP)");
@@ -210,19 +150,19 @@ TEST_F(gup, odirect_loop_write_and_read)
 		pattern_fill(src, IOLEN, 2, IOOFF);
 	EXPECT_EQ(IOLEN, pwrite(dfd, src, IOLEN, MiB)) TH_LOG("pwrite: %s", strerror(errno));
 	EXPECT_EQ(0, fsync(dfd));
-	ASSERT_EQ(IOLEN, pread(backing, self->buf, IOLEN, MiB));
-	EXPECT_EQ(-1, pattern_check(self->buf, IOLEN, variant->m.shared ? 2 : 1, IOOFF));
+	ASSERT_EQ(IOLEN, pread(backing, self->f.buf, IOLEN, MiB));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, IOLEN, variant->m.shared ? 2 : 1, IOOFF));
 
 	/* read: DAX pages are the target */
-	pattern_fill(self->buf, IOLEN, 3, 0);
-	ASSERT_EQ(IOLEN, pwrite(backing, self->buf, IOLEN, 2 * MiB));
+	pattern_fill(self->f.buf, IOLEN, 3, 0);
+	ASSERT_EQ(IOLEN, pwrite(backing, self->f.buf, IOLEN, 2 * MiB));
 	ASSERT_EQ(IOLEN, pread(dfd, src, IOLEN, 2 * MiB)) TH_LOG("pread: %s", strerror(errno));
 	EXPECT_EQ(-1, pattern_check(src, IOLEN, 3, 0));
 	if (variant->m.shared) {
-		ASSERT_EQ(IOLEN, pread(self->fd, self->buf, IOLEN, IOOFF));
-		EXPECT_EQ(-1, pattern_check(self->buf, IOLEN, 3, 0));
+		ASSERT_EQ(IOLEN, pread(self->f.fd, self->f.buf, IOLEN, IOOFF));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, IOLEN, 3, 0));
 	} else {
-		check_file(_metadata, self->fd, self->buf, IOOFF, IOLEN, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, IOOFF, IOLEN, 1);
 	}
 	close(dfd);
 	loop_detach(lfd, nr);
@@ -242,12 +182,12 @@ TEST_F(gup, odirect_other_dax_file)
 	ASSERT_LE(0, ofd);
 	dfd = reopen_fd(ofd, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(IOLEN, pread(dfd, self->p + IOOFF, IOLEN, 0));
-	EXPECT_EQ(-1, pattern_check(self->p + IOOFF, IOLEN, 4, 0));
-	pattern_fill(self->p + IOOFF, IOLEN, 5, 0);
-	ASSERT_EQ(IOLEN, pwrite(dfd, self->p + IOOFF, IOLEN, 0));
-	ASSERT_EQ(IOLEN, pread(ofd, self->buf, IOLEN, 0));
-	EXPECT_EQ(-1, pattern_check(self->buf, IOLEN, 5, 0));
+	ASSERT_EQ(IOLEN, pread(dfd, self->f.p + IOOFF, IOLEN, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.p + IOOFF, IOLEN, 4, 0));
+	pattern_fill(self->f.p + IOOFF, IOLEN, 5, 0);
+	ASSERT_EQ(IOLEN, pwrite(dfd, self->f.p + IOOFF, IOLEN, 0));
+	ASSERT_EQ(IOLEN, pread(ofd, self->f.buf, IOLEN, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, IOLEN, 5, 0));
 	close(dfd);
 	close(ofd);
 }
@@ -256,7 +196,7 @@ TEST_F(gup, odirect_other_dax_file)
 
 TEST_F(gup, vmsplice_into_pipe)
 {
-	char *src = self->p + PMDSZ - VSLEN / 2;
+	char *src = self->f.p + PMDSZ - VSLEN / 2;
 	size_t off = PMDSZ - VSLEN / 2, got = 0;
 	struct iovec iov = { .iov_base = src, .iov_len = VSLEN };
 	int pfd[2];
@@ -273,11 +213,11 @@ TEST_F(gup, vmsplice_into_pipe)
 		pattern_fill(src, VSLEN, 3, off);
 	}
 	while (got < VSLEN) {
-		n = read(pfd[0], self->buf + got, VSLEN - got);
+		n = read(pfd[0], self->f.buf + got, VSLEN - got);
 		ASSERT_LT(0, n);
 		got += n;
 	}
-	EXPECT_EQ(-1, pattern_check(self->buf, VSLEN, variant->m.shared ? 3 : 1, off));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, VSLEN, variant->m.shared ? 3 : 1, off));
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -285,7 +225,7 @@ TEST_F(gup, vmsplice_into_pipe)
 TEST_F(gup, process_vm_readv_writev)
 {
 	int to_child[2], to_parent[2], status;
-	char *r = self->p + PMDSZ - VSLEN / 2, *u = self->p + 3 * MiB, c;
+	char *r = self->f.p + PMDSZ - VSLEN / 2, *u = self->f.p + 3 * MiB, c;
 	size_t roff = PMDSZ - VSLEN / 2;
 	struct iovec local, remote;
 	ssize_t n;
@@ -314,7 +254,7 @@ TEST_F(gup, process_vm_readv_writev)
 	close(to_parent[1]);
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
 
-	local.iov_base = self->buf;
+	local.iov_base = self->f.buf;
 	local.iov_len = VSLEN;
 	remote.iov_base = r;
 	remote.iov_len = VSLEN;
@@ -325,14 +265,14 @@ TEST_F(gup, process_vm_readv_writev)
 		SKIP(return, "process_vm_readv: ENOSYS (CONFIG_CROSS_MEMORY_ATTACH off)");
 	}
 	ASSERT_EQ(VSLEN, n) TH_LOG("process_vm_readv: %s", strerror(errno));
-	EXPECT_EQ(-1, pattern_check(self->buf, VSLEN, 6, roff));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, VSLEN, 6, roff));
 
 	/* a range the child never touched: the file's data */
 	remote.iov_base = u;
 	ASSERT_EQ(VSLEN, process_vm_readv(pid, &local, 1, &remote, 1, 0));
-	EXPECT_EQ(-1, pattern_check(self->buf, VSLEN, 1, 3 * MiB));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, VSLEN, 1, 3 * MiB));
 
-	pattern_fill(self->buf, VSLEN, 7, roff);
+	pattern_fill(self->f.buf, VSLEN, 7, roff);
 	remote.iov_base = r;
 	ASSERT_EQ(VSLEN, process_vm_writev(pid, &local, 1, &remote, 1, 0))
 		TH_LOG("process_vm_writev: %s", strerror(errno));
@@ -342,10 +282,10 @@ TEST_F(gup, process_vm_readv_writev)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	if (variant->m.shared) {
 		EXPECT_EQ(-1, pattern_check(r, VSLEN, 7, roff));
-		check_file(_metadata, self->fd, self->buf, roff, VSLEN, 7);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, roff, VSLEN, 7);
 	} else {
 		EXPECT_EQ(-1, pattern_check(r, VSLEN, 1, roff));
-		check_file(_metadata, self->fd, self->buf, 0, FSIZE, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, FSIZE, 1);
 	}
 }
 

@@ -33,8 +33,8 @@
 #define FOLL_WRITE_ 0x01
 
 FIXTURE(lt) {
-	int fd, gfd;
-	char *p;
+	struct dax_file f;
+	int gfd;
 };
 
 FIXTURE_VARIANT(lt) {
@@ -45,31 +45,22 @@ DAX_ADD_ALL_VARIANTS(lt);
 
 FIXTURE_SETUP(lt)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = self->gfd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->gfd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	self->gfd = -1;
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG, 1))
+		return;
+	self->gfd = open(GUP_TEST_FILE_PATH, O_RDWR);
 	RIG_REQUIRE(self->gfd >= 0, return,
-		    "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST, debugfs): %s", strerror(errno));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
+		    "no " GUP_TEST_FILE_PATH " (CONFIG_GUP_TEST, debugfs): %s", strerror(errno));
 	/* fault in (read) so that GUP-fast finds the PTEs/PMDs */
-	touch_range(self->p, FSIZE, false);
+	touch_range(self->f.p, FSIZE, false);
 	if (variant->m.shared)
-		touch_range(self->p, FSIZE, true);
+		touch_range(self->f.p, FSIZE, true);
 }
 
 FIXTURE_TEARDOWN(lt)
 {
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
+	dax_file_teardown(&self->f);
 	if (self->gfd >= 0)
 		close(self->gfd);
 }
@@ -86,16 +77,6 @@ static int longterm_start(int gfd, void *addr, size_t len, __u32 flags)
 	return ret ? -errno : 0;
 }
 
-static const struct {
-	const char *name;
-	__u32 flags;
-} lt_modes[] = {
-	{ "GUP R/O", 0 },
-	{ "GUP R/W", PIN_LONGTERM_TEST_FLAG_USE_WRITE },
-	{ "GUP-fast R/O", PIN_LONGTERM_TEST_FLAG_USE_FAST },
-	{ "GUP-fast R/W", PIN_LONGTERM_TEST_FLAG_USE_FAST | PIN_LONGTERM_TEST_FLAG_USE_WRITE },
-};
-
 TEST_F(lt, longterm_pin_refused)
 {
 	size_t lens[] = { PG, PMDSZ, FSIZE };
@@ -103,7 +84,7 @@ TEST_F(lt, longterm_pin_refused)
 
 	for (i = 0; i < sizeof(lt_modes) / sizeof(lt_modes[0]); i++) {
 		for (j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
-			int ret = longterm_start(self->gfd, self->p, lens[j], lt_modes[i].flags);
+			int ret = longterm_start(self->gfd, self->f.p, lens[j], lt_modes[i].flags);
 
 			EXPECT_EQ(-EOPNOTSUPP, ret)
 				TH_LOG("%s FOLL_LONGTERM pin of %zu bytes: %s", lt_modes[i].name,
@@ -111,7 +92,7 @@ TEST_F(lt, longterm_pin_refused)
 		}
 	}
 	/* also a page in the middle of the second PMD */
-	EXPECT_EQ(-EOPNOTSUPP, longterm_start(self->gfd, self->p + PMDSZ + 77 * PG, PG,
+	EXPECT_EQ(-EOPNOTSUPP, longterm_start(self->gfd, self->f.p + PMDSZ + 77 * PG, PG,
 					      PIN_LONGTERM_TEST_FLAG_USE_FAST));
 }
 
@@ -119,7 +100,7 @@ TEST_F(lt, longterm_benchmark_pins_nothing)
 {
 	struct gup_test gup = { 0 };
 
-	gup.addr = (uintptr_t)self->p;
+	gup.addr = (uintptr_t)self->f.p;
 	gup.size = FSIZE;
 	gup.nr_pages_per_call = 512;
 	ASSERT_EQ(0, ioctl(self->gfd, PIN_LONGTERM_BENCHMARK, &gup));
@@ -137,7 +118,7 @@ TEST_F(lt, shortterm_pins_work)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		struct gup_test gup = { 0 };
 
-		gup.addr = (uintptr_t)self->p;
+		gup.addr = (uintptr_t)self->f.p;
 		gup.size = FSIZE;
 		gup.nr_pages_per_call = 64;
 		gup.gup_flags = variant->m.shared ? FOLL_WRITE_ : 0;
@@ -145,7 +126,7 @@ TEST_F(lt, shortterm_pins_work)
 		EXPECT_EQ(FSIZE, gup.size) TH_LOG("cmd %u got %llu bytes", i,
 						  (unsigned long long)gup.size);
 	}
-	EXPECT_EQ(-1, pattern_check(self->p, FSIZE, 1, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.p, FSIZE, 1, 0));
 }
 
 /* a refused long-term pin leaves the page's counts as they were */
@@ -154,12 +135,12 @@ TEST_F(lt, refused_pin_leaks_nothing)
 	struct page_state a, b;
 	int ret;
 
-	ret = page_state(self->p + PMDSZ + 3 * PG, &a);
+	ret = page_state(self->f.p + PMDSZ + 3 * PG, &a);
 	RIG_REQUIRE(ret != -ENOENT, return, "gup_test dump not available");
 	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
 	for (int i = 0; i < 4; i++)
-		longterm_start(self->gfd, self->p + PMDSZ, PMDSZ, lt_modes[i].flags);
-	ASSERT_EQ(0, page_state(self->p + PMDSZ + 3 * PG, &b));
+		longterm_start(self->gfd, self->f.p + PMDSZ, PMDSZ, lt_modes[i].flags);
+	ASSERT_EQ(0, page_state(self->f.p + PMDSZ + 3 * PG, &b));
 	TH_LOG("before: %s", page_state_str(&a));
 	TH_LOG("after:  %s", page_state_str(&b));
 	EXPECT_EQ(a.pfn, b.pfn);

@@ -23,49 +23,14 @@
 #include "kselftest_harness.h"
 #include "daxtest.h"
 
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE 0x03
-#endif
-#ifndef MAP_SYNC
-#define MAP_SYNC 0x080000
-#endif
 #define MAP_UNKNOWN_BIT 0x200000	/* unused by x86 mmap flags in 6.12 */
 
 #define FSIZE	(4 * MiB)
 
-FIXTURE(sync) {
-	int fd;
-	char *buf;
-};
-
-FIXTURE_VARIANT(sync) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(sync);
 DAX_ADD_FS_VARIANTS(sync);
-
-FIXTURE_SETUP(sync)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	/* sparse: write faults must allocate blocks */
-	self->fd = dax_create(dir, FSIZE, 0, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
-}
-
-FIXTURE_TEARDOWN(sync)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
-}
+/* sparse: write faults must allocate blocks */
+DAX_FILE_FIXTURE_SETUP(sync, FSIZE, DAX_BUF, 0);
 
 static void *map_sync(int fd, size_t len, int flags, bool pmd)
 {
@@ -81,30 +46,30 @@ TEST_F(sync, validate_sync_allocating_writes)
 	struct stat st;
 	char *p;
 
-	p = map_sync(self->fd, FSIZE, MAP_SHARED_VALIDATE | MAP_SYNC, true);
+	p = map_sync(self->f.fd, FSIZE, MAP_SHARED_VALIDATE | MAP_SYNC, true);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("MAP_SYNC mmap: %s", strerror(errno));
 	EXPECT_TRUE(smaps_has_vmflag(p, "sf"));
-	ASSERT_EQ(0, fstat(self->fd, &st));
+	ASSERT_EQ(0, fstat(self->f.fd, &st));
 	EXPECT_EQ(0, st.st_blocks);
 
 	/* first 2 MiB may use a PMD, the rest is written through 4 KiB PTEs */
 	ASSERT_EQ(0, madvise(p + PMDSZ, FSIZE - PMDSZ, MADV_NOHUGEPAGE));
 	pattern_fill(p, FSIZE, 11, 0);
-	ASSERT_EQ(0, fstat(self->fd, &st));
+	ASSERT_EQ(0, fstat(self->f.fd, &st));
 	EXPECT_LE(FSIZE / 512, st.st_blocks) TH_LOG("st_blocks %ld", (long)st.st_blocks);
-	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	EXPECT_EQ(-1, pattern_check(self->buf, FSIZE, 11, 0));
-	EXPECT_EQ(0, fsync(self->fd));
+	ASSERT_EQ(FSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, FSIZE, 11, 0));
+	EXPECT_EQ(0, fsync(self->f.fd));
 	/* rewrite of mapped, allocated blocks */
 	pattern_fill(p + PG, PG, 12, PG);
-	ASSERT_EQ(PG, pread(self->fd, self->buf, PG, PG));
-	EXPECT_EQ(-1, pattern_check(self->buf, PG, 12, PG));
+	ASSERT_EQ(PG, pread(self->f.fd, self->f.buf, PG, PG));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, PG, 12, PG));
 	ASSERT_EQ(0, munmap(p, FSIZE));
 }
 
 TEST_F(sync, shared_does_not_validate)
 {
-	char *p = map_sync(self->fd, FSIZE, MAP_SHARED | MAP_SYNC, false);
+	char *p = map_sync(self->f.fd, FSIZE, MAP_SHARED | MAP_SYNC, false);
 	char vmflags[256] = "";
 
 	/*
@@ -116,35 +81,35 @@ TEST_F(sync, shared_does_not_validate)
 	smaps_field(p, "VmFlags", vmflags, sizeof(vmflags));
 	TH_LOG("MAP_SHARED|MAP_SYNC VmFlags: %s", vmflags);
 	pattern_fill(p, PG, 13, 0);
-	ASSERT_EQ(PG, pread(self->fd, self->buf, PG, 0));
-	EXPECT_EQ(-1, pattern_check(self->buf, PG, 13, 0));
+	ASSERT_EQ(PG, pread(self->f.fd, self->f.buf, PG, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, PG, 13, 0));
 	ASSERT_EQ(0, munmap(p, FSIZE));
 
 	/* unknown bits are ignored by MAP_SHARED, refused by MAP_SHARED_VALIDATE */
-	p = map_sync(self->fd, FSIZE, MAP_SHARED | MAP_UNKNOWN_BIT, false);
+	p = map_sync(self->f.fd, FSIZE, MAP_SHARED | MAP_UNKNOWN_BIT, false);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, FSIZE));
-	p = map_sync(self->fd, FSIZE, MAP_SHARED_VALIDATE | MAP_UNKNOWN_BIT, false);
+	p = map_sync(self->f.fd, FSIZE, MAP_SHARED_VALIDATE | MAP_UNKNOWN_BIT, false);
 	ASSERT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EOPNOTSUPP, errno);
 }
 
 TEST_F(sync, private_sync_accepted)
 {
-	char *p = map_sync(self->fd, FSIZE, MAP_PRIVATE | MAP_SYNC, true);
+	char *p = map_sync(self->f.fd, FSIZE, MAP_PRIVATE | MAP_SYNC, true);
 
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("MAP_PRIVATE|MAP_SYNC: %s", strerror(errno));
 	EXPECT_EQ(-1, zero_check(p, FSIZE));
 	pattern_fill(p, FSIZE, 14, 0);
 	EXPECT_EQ(-1, pattern_check(p, FSIZE, 14, 0));
-	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	EXPECT_EQ(-1, zero_check(self->buf, FSIZE));
+	ASSERT_EQ(FSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
+	EXPECT_EQ(-1, zero_check(self->f.buf, FSIZE));
 	ASSERT_EQ(0, munmap(p, FSIZE));
 }
 
 TEST_F(sync, readonly_fd_refused_for_write)
 {
-	int ro = reopen_fd(self->fd, O_RDONLY);
+	int ro = reopen_fd(self->f.fd, O_RDONLY);
 	char *p;
 
 	ASSERT_LE(0, ro);

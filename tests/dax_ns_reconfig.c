@@ -28,7 +28,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <stdarg.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -43,36 +42,9 @@
 /* the ext4 fsdax device, its namespace and region (from the environment) */
 static const char *DEV, *NS, *REGION;
 
-/* run the command made from fmt with sh -c; its output as TAP comments */
-static int __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
-{
-	char *cmd, *full;
-	va_list ap;
-	int st, n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	printf("# + %s\n", cmd);
-	fflush(stdout);
-	n = asprintf(&full, "out=$( { %s ; } 2>&1 ); rc=$?; "
-		     "[ -z \"$out\" ] || printf '%%s\\n' \"$out\" | sed 's/^/# /'; exit $rc",
-		     cmd);
-	free(cmd);
-	if (n < 0)
-		return -1;
-	st = system(full);
-	free(full);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 static bool mounted_dax(void)
 {
-	return sh("findmnt -n -o SOURCE,FSTYPE,OPTIONS " MNT
+	return dax_sh("findmnt -n -o SOURCE,FSTYPE,OPTIONS " MNT
 		  " | grep -q '^%s *ext4 .*dax=always'", DEV) == 0;
 }
 
@@ -90,11 +62,11 @@ FIXTURE_SETUP(ns)
 		SKIP(return, "no $PMEM_EXT4_DEV/NS/REGION (guest/setup-pmem.sh sets them)");
 	if (!dax_dir(DAX_FS_EXT4) || strcmp(dax_dir(DAX_FS_EXT4), MNT))
 		SKIP(return, "$DAX_EXT4 is not " MNT);
-	if (sh("command -v ndctl >/dev/null && command -v mkfs.ext4 >/dev/null"))
+	if (dax_sh("command -v ndctl >/dev/null && command -v mkfs.ext4 >/dev/null"))
 		SKIP(return, "no ndctl or mkfs.ext4");
 	if (!mounted_dax())
 		SKIP(return, MNT " is not %s ext4 dax=always", DEV);
-	if (sh("ndctl list -n %s | grep -q '\"blockdev\":\"%s\"'", NS, DEV + strlen("/dev/")))
+	if (dax_sh("ndctl list -n %s | grep -q '\"blockdev\":\"%s\"'", NS, DEV + strlen("/dev/")))
 		SKIP(return, "%s is not the namespace of %s", NS, DEV);
 }
 
@@ -103,33 +75,42 @@ FIXTURE_TEARDOWN(ns)
 	if (!self->touched || mounted_dax())
 		return;
 	/* put back what the runner expects: fsdax DEV, ext4 at /mnt/ext4 */
-	sh("umount " MNT " 2>/dev/null");
+	dax_sh("umount " MNT " 2>/dev/null");
 	if (access(DEV, F_OK)) {
-		sh("ndctl destroy-namespace -f %s >/dev/null 2>&1", NS);
-		sh("echo 2097152 > /sys/bus/nd/devices/%s/align 2>/dev/null", REGION);
-		sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION);
+		dax_sh("ndctl destroy-namespace -f %s >/dev/null 2>&1", NS);
+		dax_sh("echo 2097152 > /sys/bus/nd/devices/%s/align 2>/dev/null", REGION);
+		dax_sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION);
 	}
-	sh(MKFS, DEV);
-	sh(MOUNT, DEV);
+	dax_sh(MKFS, DEV);
+	dax_sh(MOUNT, DEV);
+}
+
+/* A new DAX file on MNT of pattern(seed), mapped twice: *p by PMDs, *q by PTEs. */
+static int map_twice(struct __test_metadata *_metadata, uint32_t seed, char **p, char **q)
+{
+	struct dax_mode big = { .fs = DAX_FS_EXT4, .pmd = true, .shared = true };
+	struct dax_mode small = { .fs = DAX_FS_EXT4, .pmd = false, .shared = true };
+	int fd;
+
+	fd = dax_create(MNT, FSIZE, DAX_ALLOC | DAX_FILL, seed);
+	ASSERT_LE(0, fd) TH_LOG("create on " MNT ": %s", strerror(errno));
+	ASSERT_EQ(1, fd_is_dax(fd));
+	*p = dax_map(&big, fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, *p);
+	*q = dax_map(&small, fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, *q);
+	return fd;
 }
 
 /* the pinned-then-released workload */
 static void workload(struct __test_metadata *_metadata)
 {
-	struct dax_mode big = { .fs = DAX_FS_EXT4, .pmd = true, .shared = true };
-	struct dax_mode small = { .fs = DAX_FS_EXT4, .pmd = false, .shared = true };
 	char *p, *q, pg[PG];
 	struct iovec iov;
 	int fd, pfd[2], status;
 	pid_t pid;
 
-	fd = dax_create(MNT, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(fd));
-	p = dax_map(&big, fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, p);
-	q = dax_map(&small, fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, q);
+	fd = map_twice(_metadata, 1, &p, &q);
 	touch_range(p, FSIZE, true);
 	touch_range(q, FSIZE, false);
 	ASSERT_EQ(-1, pattern_check(q, FSIZE, 1, 0));
@@ -167,19 +148,11 @@ static void workload(struct __test_metadata *_metadata)
 /* a fresh DAX file on the recreated filesystem works, PMD and PTE */
 static void check_dax(struct __test_metadata *_metadata)
 {
-	struct dax_mode big = { .fs = DAX_FS_EXT4, .pmd = true, .shared = true };
-	struct dax_mode small = { .fs = DAX_FS_EXT4, .pmd = false, .shared = true };
 	char *p, *q, *buf = malloc(FSIZE);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = dax_create(MNT, FSIZE, DAX_ALLOC | DAX_FILL, 7);
-	ASSERT_LE(0, fd) TH_LOG("create on the new fs: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(fd));
-	p = dax_map(&big, fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, p);
-	q = dax_map(&small, fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, q);
+	fd = map_twice(_metadata, 7, &p, &q);
 	EXPECT_EQ(-1, pattern_check(p, FSIZE, 7, 0));
 	EXPECT_EQ(-1, pattern_check(q, FSIZE, 7, 0));
 	EXPECT_LT(0, pagemap_pfn(p + PG));
@@ -200,17 +173,17 @@ TEST_F(ns, reconfigure_after_pin)
 	workload(_metadata);
 
 	self->touched = true;
-	ASSERT_EQ(0, sh("umount " MNT));
-	ASSERT_EQ(0, sh("ndctl disable-namespace %s >/dev/null", NS));
+	ASSERT_EQ(0, dax_sh("umount " MNT));
+	ASSERT_EQ(0, dax_sh("ndctl disable-namespace %s >/dev/null", NS));
 	ASSERT_NE(0, access(DEV, F_OK)) TH_LOG("%s still there after disable", DEV);
-	ASSERT_EQ(0, sh("ndctl destroy-namespace -f %s >/dev/null", NS));
-	sh("echo 2097152 > /sys/bus/nd/devices/%s/align", REGION);
-	ASSERT_EQ(0, sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION));
-	sh("ndctl list -r %s -N", REGION);
+	ASSERT_EQ(0, dax_sh("ndctl destroy-namespace -f %s >/dev/null", NS));
+	dax_sh("echo 2097152 > /sys/bus/nd/devices/%s/align", REGION);
+	ASSERT_EQ(0, dax_sh("ndctl create-namespace -r %s -m fsdax -a 2M >/dev/null", REGION));
+	dax_sh("ndctl list -r %s -N", REGION);
 	ASSERT_EQ(0, access(DEV, F_OK)) TH_LOG("the new namespace is not %s", DEV);
-	ASSERT_EQ(0, sh("ndctl list -r %s -N | grep -q '\"mode\":\"fsdax\"'", REGION));
-	ASSERT_EQ(0, sh(MKFS, DEV));
-	ASSERT_EQ(0, sh(MOUNT, DEV));
+	ASSERT_EQ(0, dax_sh("ndctl list -r %s -N | grep -q '\"mode\":\"fsdax\"'", REGION));
+	ASSERT_EQ(0, dax_sh(MKFS, DEV));
+	ASSERT_EQ(0, dax_sh(MOUNT, DEV));
 	ASSERT_TRUE(mounted_dax());
 
 	check_dax(_metadata);

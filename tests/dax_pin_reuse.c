@@ -69,8 +69,7 @@
 #define MARKER		"PINNED-PAGE-MARKER"
 
 FIXTURE(reuse) {
-	int fd;
-	char *p;
+	struct dax_file f;
 	int pfd[2];
 	pid_t child;
 	pid_t writer[WRITERS];
@@ -87,29 +86,26 @@ DAX_ADD_FS_VARIANTS(reuse);
 
 FIXTURE_SETUP(reuse)
 {
-	const char *dir = dax_dir(variant->m.fs);
 	struct iovec iov;
+	const char *dir;
 	int i;
 
-	self->fd = -1;
-	self->p = MAP_FAILED;
 	self->pfd[0] = self->pfd[1] = -1;
 	self->child = 0;
 	self->sub[0] = 0;
 	for (i = 0; i < WRITERS; i++)
 		self->writer[i] = 0;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
+	/* 4 KiB, shared */
+	dir = dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			     DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG, 1);
+	if (!dir)
+		return;
 	snprintf(self->sub, sizeof(self->sub), "%s/pin_reuse.%d", dir, getpid());
 	ASSERT_EQ(0, mkdir(self->sub, 0700)) TH_LOG("mkdir %s: %s", self->sub, strerror(errno));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);	/* 4 KiB, shared */
-	ASSERT_NE(MAP_FAILED, self->p);
-	touch_range(self->p, FSIZE, false);
-	memcpy(self->p + PINPG * PG + 100, MARKER, sizeof(MARKER));
+	touch_range(self->f.p, FSIZE, false);
+	memcpy(self->f.p + PINPG * PG + 100, MARKER, sizeof(MARKER));
 	ASSERT_EQ(0, pipe(self->pfd));
-	iov.iov_base = self->p + PINPG * PG;
+	iov.iov_base = self->f.p + PINPG * PG;
 	iov.iov_len = PG;
 	ASSERT_EQ(PG, vmsplice(self->pfd[1], &iov, 1, 0)) TH_LOG("vmsplice: %s", strerror(errno));
 }
@@ -139,20 +135,14 @@ FIXTURE_TEARDOWN(reuse)
 	for (i = 0; i < WRITERS; i++)
 		if (self->writer[i] > 0 && kill_child_ms(self->writer[i], DONE_MS, NULL) != 1)
 			TH_LOG("writer %d (%d) did not die", i, self->writer[i]);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
+	pipe_close(self->pfd);
 	if (self->child > 0) {
 		/* the pin is gone now: let the truncate finish */
 		if (wait_child_ms(self->child, DONE_MS, NULL) != 1 &&
 		    kill_child_ms(self->child, DONE_MS, NULL) != 1)
 			TH_LOG("truncate/punch child %d did not die", self->child);
 	}
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
+	dax_file_teardown(&self->f);
 	if (self->sub[0])
 		clean_sub(self->sub);
 }
@@ -284,25 +274,16 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 	char pg[PG], seen[256];
 	int status = 0, done, i, w, bits = 0;
 	long end, t0;
-	struct stat st;
 
-	self->pin_phys = fiemap_phys(self->fd, PINPG * PG);
-	self->pin_pfn = pagemap_pfn(self->p + PINPG * PG);
+	self->pin_phys = fiemap_phys(self->f.fd, PINPG * PG);
+	self->pin_pfn = pagemap_pfn(self->f.p + PINPG * PG);
 	ASSERT_LE(0, self->pin_phys) TH_LOG("FIEMAP of the pinned page");
 	ASSERT_LT(0, self->pin_pfn) TH_LOG("pagemap of the pinned page");
 	TH_LOG("pinned page: file offset %lu, device offset %#llx, pfn %#llx",
 	       PINPG * PG, self->pin_phys, self->pin_pfn);
 
-	self->child = fork_child();
+	self->child = start_pin_op(self->f.fd, op == OP_TRUNCATE, self->pfd);
 	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		close(self->pfd[0]);
-		close(self->pfd[1]);
-		if (op == OP_TRUNCATE)
-			_exit(ftruncate(self->fd, 0) ? errno : 0);
-		_exit(fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ) ?
-		      errno : 0);
-	}
 	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
 	TH_LOG("%s while the page is pinned: %s", what, seen);
 	ASSERT_EQ(1, w) TH_LOG("%s is not asleep in a pin wait (%s)", what,
@@ -347,20 +328,8 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(reuse) *self, en
 	ASSERT_EQ(PG, read(self->pfd[0], pg, PG));
 	EXPECT_EQ(0, memcmp(pg + 100, MARKER, sizeof(MARKER)));
 	EXPECT_EQ(-1, pattern_check(pg, 100, 1, PINPG * PG));
-	done = wait_child_ms(self->child, DONE_MS, &status);
-	ASSERT_EQ(1, done) TH_LOG("still blocked %d ms after the pipe was drained", DONE_MS);
-	self->child = 0;
-	TH_LOG("%s completed %ld ms after the drain", what, now_ms() - t0);
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s: %s", what, strerror(WEXITSTATUS(status)));
-	ASSERT_EQ(0, fstat(self->fd, &st));
-	if (op == OP_TRUNCATE) {
-		EXPECT_EQ(0, st.st_size);
-	} else {
-		EXPECT_EQ(FSIZE, st.st_size);
-		EXPECT_EQ(-1, zero_check(self->p, PMDSZ));
-		EXPECT_EQ(-1, pattern_check(self->p + PMDSZ, PMDSZ, 1, PMDSZ));
-	}
+	expect_pin_op_done(_metadata, &self->child, &self->f, op == OP_TRUNCATE, DONE_MS,
+			   "after the pipe was drained", t0);
 }
 
 TEST_F(reuse, truncate_no_reuse_while_pinned)

@@ -132,10 +132,7 @@ FIXTURE_TEARDOWN(ps)
 		TH_LOG("child %d did not die", self->child);
 	if (self->mapb != MAP_FAILED)
 		munmap(self->mapb, self->len);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
+	pipe_close(self->pfd);
 	if (self->fda >= 0)
 		close(self->fda);
 	if (self->fdb >= 0)

@@ -37,8 +37,7 @@
 #define DONE_MS		5000
 
 FIXTURE(pin) {
-	int fd;
-	char *p;
+	struct dax_file f;
 	int pfd[2];
 	pid_t child;
 };
@@ -51,55 +50,28 @@ DAX_ADD_SHARED_VARIANTS(pin);
 
 FIXTURE_SETUP(pin)
 {
-	const char *dir = dax_dir(variant->m.fs);
 	struct iovec iov;
 
-	self->fd = -1;
-	self->p = MAP_FAILED;
 	self->pfd[0] = self->pfd[1] = -1;
 	self->child = 0;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	touch_range(self->p, FSIZE, true);
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG, 1))
+		return;
+	touch_range(self->f.p, FSIZE, true);
 	ASSERT_EQ(0, pipe(self->pfd));
-	iov.iov_base = self->p + PINPG * PG;
+	iov.iov_base = self->f.p + PINPG * PG;
 	iov.iov_len = PG;
 	ASSERT_EQ(PG, vmsplice(self->pfd[1], &iov, 1, 0)) TH_LOG("vmsplice: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(pin)
 {
-	if (self->child > 0 && kill_child_ms(self->child, DONE_MS, NULL) != 1)
-		TH_LOG("truncate/punch child %d did not die", self->child);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
+	REAP_CHILD(self->child, DONE_MS, "truncate/punch child");
+	pipe_close(self->pfd);
+	dax_file_teardown(&self->f);
 }
 
 enum op { OP_TRUNCATE, OP_PUNCH };
-
-static pid_t start_op(int fd, enum op op, int pfd[2])
-{
-	pid_t pid = fork_child();
-
-	if (pid)
-		return pid;
-	/* the pipe must not live on in the child: closing it is the test */
-	close(pfd[0]);
-	close(pfd[1]);
-	if (op == OP_TRUNCATE)
-		_exit(ftruncate(fd, 0) ? errno : 0);
-	_exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ) ? errno : 0);
-}
 
 /* a new file on the same filesystem reads zero */
 static void check_new_file(struct __test_metadata *_metadata, enum dax_fs fs)
@@ -120,11 +92,11 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(pin) *self,
 {
 	const char *what = op == OP_TRUNCATE ? "truncate" : "punch";
 	char buf[PG], seen[256];
-	struct stat st;
 	int status = 0, done, w;
 	long t0;
 
-	self->child = start_op(self->fd, op, self->pfd);
+	/* the pipe must not live on in the child: closing it is the test */
+	self->child = start_pin_op(self->f.fd, op == OP_TRUNCATE, self->pfd);
 	ASSERT_LT(0, self->child);
 	/* it must be asleep in the pin wait, not merely slow */
 	w = task_sleeps_in(self->child, dax_pin_waits, PIN_WAIT_MS, seen, sizeof(seen));
@@ -146,25 +118,10 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(pin) *self,
 		ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
 		EXPECT_EQ(-1, pattern_check(buf, PG, 1, PINPG * PG));
 	} else {
-		close(self->pfd[0]);
-		close(self->pfd[1]);
-		self->pfd[0] = self->pfd[1] = -1;
+		pipe_close(self->pfd);
 	}
-	done = wait_child_ms(self->child, DONE_MS, &status);
-	ASSERT_EQ(1, done) TH_LOG("still blocked %d ms after the pin went", DONE_MS);
-	self->child = 0;
-	TH_LOG("completed %ld ms after the pin went", now_ms() - t0);
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("op failed: %s", strerror(WEXITSTATUS(status)));
-
-	ASSERT_EQ(0, fstat(self->fd, &st));
-	if (op == OP_TRUNCATE) {
-		EXPECT_EQ(0, st.st_size);
-	} else {
-		EXPECT_EQ(FSIZE, st.st_size);
-		EXPECT_EQ(-1, zero_check(self->p, PMDSZ));
-		EXPECT_EQ(-1, pattern_check(self->p + PMDSZ, PMDSZ, 1, PMDSZ));
-	}
+	expect_pin_op_done(_metadata, &self->child, &self->f, op == OP_TRUNCATE, DONE_MS,
+			   "after the pin went", t0);
 }
 
 TEST_F(pin, truncate_waits_for_pipe_drain)

@@ -28,9 +28,8 @@
 #define FSIZE	(4 * MiB)
 
 FIXTURE(pmd) {
-	int fd;
+	struct dax_file f;	/* not mapped: the tests map it their own ways */
 	bool trace;
-	char *buf;
 };
 
 FIXTURE_VARIANT(pmd) {
@@ -44,29 +43,20 @@ DAX_ADD_VARIANT(pmd, ext4_private, DAX_FS_EXT4, true, false);
 
 FIXTURE_SETUP(pmd)
 {
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
+	self->trace = false;
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_BUF, 1))
+		return;
 	self->trace = pmd_trace_start() == 0;
 	if (!self->trace)
 		TH_LOG("fs_dax tracepoint not available: fault counts and pagemap only");
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
 }
 
 FIXTURE_TEARDOWN(pmd)
 {
 	if (self->trace)
 		pmd_trace_stop();
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
+	dax_file_teardown(&self->f);
 }
 
 /* 512 PFNs starting 2 MiB aligned and contiguous: one PMD-sized extent. */
@@ -95,7 +85,7 @@ static bool pfns_pmd_contiguous(struct __test_metadata *_metadata, char *p)
 
 TEST_F(pmd, aligned_mapping_gets_pmds)
 {
-	char *p = dax_map(&variant->m, self->fd, 0, FSIZE);
+	char *p = dax_map(&variant->m, self->f.fd, 0, FSIZE);
 	long f0, faults;
 	int fb = 0, np;
 
@@ -122,23 +112,34 @@ TEST_F(pmd, aligned_mapping_gets_pmds)
 	ASSERT_EQ(0, munmap(p, FSIZE));
 }
 
-TEST_F(pmd, nohugepage_gets_ptes)
+/*
+ * Fault the first 2 MiB of the len bytes mapped at p (written if write):
+ * one fault per 4 KiB page, no PMD fault in the whole mapping, the data.
+ */
+static void expect_pte_faults(struct __test_metadata *_metadata, FIXTURE_DATA(pmd) *self,
+			      char *p, size_t len, bool write)
 {
-	struct dax_mode m = variant->m;
-	char *p;
 	long f0, faults;
 
-	m.pmd = false;		/* MADV_NOHUGEPAGE */
-	p = dax_map(&m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, p);
 	f0 = fault_count();
-	touch_range(p, PMDSZ, variant->m.shared);
+	touch_range(p, PMDSZ, write);
 	faults = fault_count() - f0;
 	TH_LOG("%ld faults for 2 MiB", faults);
 	EXPECT_LE(512, faults);
 	if (self->trace)
-		EXPECT_EQ(0, pmd_trace_count(p, FSIZE, NULL));
+		EXPECT_EQ(0, pmd_trace_count(p, len, NULL));
 	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 1, 0));
+}
+
+TEST_F(pmd, nohugepage_gets_ptes)
+{
+	struct dax_mode m = variant->m;
+	char *p;
+
+	m.pmd = false;		/* MADV_NOHUGEPAGE */
+	p = dax_map(&m, self->f.fd, 0, FSIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	expect_pte_faults(_metadata, self, p, FSIZE, variant->m.shared);
 	ASSERT_EQ(0, munmap(p, FSIZE));
 }
 
@@ -147,18 +148,10 @@ TEST_F(pmd, misaligned_mapping_gets_ptes)
 {
 	char *p = map_aligned(PMDSZ, PROT_READ | PROT_WRITE,
 			      variant->m.shared ? MAP_SHARED : MAP_PRIVATE,
-			      self->fd, 0, PG);
-	long f0, faults;
+			      self->f.fd, 0, PG);
 
 	ASSERT_NE(MAP_FAILED, p);
-	f0 = fault_count();
-	touch_range(p, PMDSZ, variant->m.shared);
-	faults = fault_count() - f0;
-	TH_LOG("%ld faults for 2 MiB", faults);
-	EXPECT_LE(512, faults);
-	if (self->trace)
-		EXPECT_EQ(0, pmd_trace_count(p, PMDSZ, NULL));
-	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 1, 0));
+	expect_pte_faults(_metadata, self, p, PMDSZ, variant->m.shared);
 	ASSERT_EQ(0, munmap(p, PMDSZ));
 }
 
@@ -170,7 +163,7 @@ TEST_F(pmd, misaligned_mapping_gets_ptes)
  */
 TEST_F(pmd, read_then_write)
 {
-	char *p = dax_map(&variant->m, self->fd, 0, PMDSZ);
+	char *p = dax_map(&variant->m, self->f.fd, 0, PMDSZ);
 	long f0, faults;
 
 	ASSERT_NE(MAP_FAILED, p);
@@ -184,15 +177,15 @@ TEST_F(pmd, read_then_write)
 		faults = fault_count() - f0;
 		TH_LOG("%ld faults to write the read-mapped PMD", faults);
 		EXPECT_GE(2, faults);
-		ASSERT_EQ(PMDSZ, pread(self->fd, self->buf, PMDSZ, 0));
-		EXPECT_EQ(-1, pattern_check(self->buf, PMDSZ, 2, 0));
+		ASSERT_EQ(PMDSZ, pread(self->f.fd, self->f.buf, PMDSZ, 0));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PMDSZ, 2, 0));
 	} else {
 		pattern_fill(p + 5 * PG, PG, 3, 5 * PG);
 		EXPECT_EQ(-1, pattern_check(p + 5 * PG, PG, 3, 5 * PG));
 		EXPECT_EQ(-1, pattern_check(p, 5 * PG, 1, 0));
 		EXPECT_EQ(-1, pattern_check(p + 6 * PG, PMDSZ - 6 * PG, 1, 6 * PG));
-		ASSERT_EQ(PMDSZ, pread(self->fd, self->buf, PMDSZ, 0));
-		EXPECT_EQ(-1, pattern_check(self->buf, PMDSZ, 1, 0));
+		ASSERT_EQ(PMDSZ, pread(self->f.fd, self->f.buf, PMDSZ, 0));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PMDSZ, 1, 0));
 		/* the COWed page is anonymous memory now: not the file's pfn */
 		EXPECT_NE(pagemap_pfn(p + 4 * PG) + 1, pagemap_pfn(p + 5 * PG));
 	}

@@ -213,7 +213,7 @@ static void round_trip(struct __test_metadata *_metadata, FIXTURE_DATA(pdio) *se
 
 TEST_F(pdio, dio_races_pmd_faults)
 {
-	int r, ret, done = 0;
+	int r, done = 0;
 	long t0 = now_ms();
 	char *tmp = malloc(PMDSZ);
 
@@ -250,9 +250,7 @@ TEST_F(pdio, dio_races_pmd_faults)
 
 		/* the buffer, mapped again by one read fault per page */
 		touch_range(self->buf, PMDSZ, false);
-		ret = page_state(self->buf + 7 * PG, &ps);
-		ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-		TH_LOG("buffer page 7 once quiet: %s", page_state_str(&ps));
+		get_page_state(_metadata, "buffer page 7 once quiet", self->buf + 7 * PG, &ps);
 		EXPECT_EQ(pagemap_pfn(self->buf + 7 * PG), (long long)ps.pfn);
 		EXPECT_TRUE(ps.large);
 		EXPECT_EQ(9, ps.order);
@@ -263,8 +261,6 @@ TEST_F(pdio, dio_races_pmd_faults)
 		ASSERT_EQ(0, munmap(self->buf, PMDSZ));
 		self->buf = MAP_FAILED;
 	}
-#else
-	(void)ret;
 #endif
 }
 

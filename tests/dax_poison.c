@@ -179,21 +179,6 @@ static void child(const struct dax_mode *m, int fd, int wfd, bool inject)
 		pause();
 }
 
-static long hw_corrupted_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HardwareCorrupted: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static int read_report(int fd, struct report *r, int ms)
 {
 	long end = now_ms() + ms;
@@ -217,7 +202,7 @@ TEST_F(poison, sigbus_and_idle)
 	long before;
 	pid_t pid;
 
-	before = hw_corrupted_kb();
+	before = proc_kb("/proc/meminfo", "HardwareCorrupted");
 	ASSERT_LE(0, before);
 	/* two bystanders (one, on the clone, for reflink), each with its pipe */
 	for (i = 0; i < nby; i++) {
@@ -263,7 +248,7 @@ TEST_F(poison, sigbus_and_idle)
 		waitpid(self->pid[i], &status, 0);
 		self->pid[i] = 0;
 	}
-	EXPECT_EQ(before + 4, hw_corrupted_kb());
+	EXPECT_EQ(before + 4, proc_kb("/proc/meminfo", "HardwareCorrupted"));
 
 	/*
 	 * Nothing maps the files any more: the last close evicts the inodes

@@ -28,51 +28,19 @@
 #define FSIZE	(4 * MiB)
 #define PAGE_NO	3
 
-FIXTURE(rfork) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(rfork) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(rfork);
 DAX_ADD_VARIANT(rfork, xfs_4k_private, DAX_FS_XFS, false, false);
 DAX_ADD_VARIANT(rfork, xfs_2m_private, DAX_FS_XFS, true, false);
 DAX_ADD_VARIANT(rfork, ext4_4k_private, DAX_FS_EXT4, false, false);
 DAX_ADD_VARIANT(rfork, ext4_2m_private, DAX_FS_EXT4, true, false);
-
-FIXTURE_SETUP(rfork)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-}
-
-FIXTURE_TEARDOWN(rfork)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-}
+DAX_FILE_FIXTURE_SETUP(rfork, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1);
 
 static void expect_mapped(struct __test_metadata *_metadata, bool pmd, char *addr,
 			  long n, const char *what)
 {
 	struct page_state ps;
-	int ret = page_state(addr, &ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(&ps));
+	get_page_state(_metadata, what, addr, &ps);
 	EXPECT_EQ(NULL, strstr(ps.flags, "anon"));
 	EXPECT_EQ(n, ps.refcount) TH_LOG("%s: refcount", what);
 	if (pmd) {
@@ -85,16 +53,16 @@ static void expect_mapped(struct __test_metadata *_metadata, bool pmd, char *add
 
 TEST_F(rfork, fork_copies_entries)
 {
-	char *a = self->p + PAGE_NO * PG, c;
+	char *a = self->f.p + PAGE_NO * PG, c;
 	int to_child[2], to_parent[2], status;
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
 	/* file pages of the first 2 MiB mapped read-only (PTEs or a PMD) */
-	touch_range(self->p, PMDSZ, false);
+	touch_range(self->f.p, PMDSZ, false);
 	/* a COW in the second 2 MiB gives the VMA its anon_vma */
-	self->p[PMDSZ + 9 * PG] = 1;
+	self->f.p[PMDSZ + 9 * PG] = 1;
 	expect_mapped(_metadata, variant->m.pmd, a, 1, "before fork");
 
 	pid = fork_child();
@@ -108,8 +76,8 @@ TEST_F(rfork, fork_copies_entries)
 		/* 4k: the PTE was copied at fork */
 		if (!variant->m.pmd && pagemap_pfn(a) <= 0)
 			ret |= 1;
-		touch_range(self->p, PMDSZ, false);
-		if (pattern_check(self->p, PMDSZ, 1, 0) != -1)
+		touch_range(self->f.p, PMDSZ, false);
+		if (pattern_check(self->f.p, PMDSZ, 1, 0) != -1)
 			ret |= 2;
 		if (write(to_parent[1], "x", 1) != 1 || read(to_child[0], &c, 1) != 1)
 			_exit(100);

@@ -28,39 +28,9 @@
 #define FSIZE	(4 * MiB)
 #define PAGE_NO	3
 
-FIXTURE(multi) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(multi) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(multi);
 DAX_ADD_ALL_VARIANTS(multi);
-
-FIXTURE_SETUP(multi)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-}
-
-FIXTURE_TEARDOWN(multi)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-}
+DAX_FILE_FIXTURE_SETUP(multi, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1);
 
 /* fault the first 2 MiB (one PMD in the 2m variants) */
 static void fault_in(char *p, bool shared)
@@ -73,10 +43,8 @@ static void expect_mapped(struct __test_metadata *_metadata, const struct dax_mo
 			  char *addr, long n, const char *what)
 {
 	struct page_state ps;
-	int ret = page_state(addr, &ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(&ps));
+	get_page_state(_metadata, what, addr, &ps);
 	EXPECT_EQ(pagemap_pfn(addr), (long long)ps.pfn);
 	EXPECT_EQ(n, ps.refcount) TH_LOG("%s: refcount", what);
 	if (m->pmd) {
@@ -94,27 +62,27 @@ TEST_F(multi, two_mappings_then_munmap)
 {
 	char *q;
 
-	fault_in(self->p, variant->m.shared);
-	q = dax_map(&variant->m, self->fd, 0, FSIZE);
+	fault_in(self->f.p, variant->m.shared);
+	q = dax_map(&variant->m, self->f.fd, 0, FSIZE);
 	ASSERT_NE(MAP_FAILED, q);
 	fault_in(q, variant->m.shared);
-	ASSERT_EQ(pagemap_pfn(self->p + PAGE_NO * PG), pagemap_pfn(q + PAGE_NO * PG));
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 2, "two mappings");
+	ASSERT_EQ(pagemap_pfn(self->f.p + PAGE_NO * PG), pagemap_pfn(q + PAGE_NO * PG));
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 2, "two mappings");
 	ASSERT_EQ(0, munmap(q, FSIZE));
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 1, "after munmap of one");
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 1, "after munmap of one");
 }
 
 TEST_F(multi, fresh_mapping_after_munmap)
 {
 	char *q;
 
-	fault_in(self->p, variant->m.shared);
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 1, "one mapping");
-	ASSERT_EQ(0, munmap(self->p, FSIZE));
-	self->p = MAP_FAILED;
-	q = dax_map(&variant->m, self->fd, 0, FSIZE);
+	fault_in(self->f.p, variant->m.shared);
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 1, "one mapping");
+	ASSERT_EQ(0, munmap(self->f.p, FSIZE));
+	self->f.p = MAP_FAILED;
+	q = dax_map(&variant->m, self->f.fd, 0, FSIZE);
 	ASSERT_NE(MAP_FAILED, q);
-	self->p = q;
+	self->f.p = q;
 	fault_in(q, variant->m.shared);
 	expect_mapped(_metadata, &variant->m, q + PAGE_NO * PG, 1, "new mapping after munmap");
 }
@@ -127,40 +95,41 @@ TEST_F(multi, second_process)
 
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
-	fault_in(self->p, variant->m.shared);
+	fault_in(self->f.p, variant->m.shared);
 	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		close(to_child[1]);
 		close(to_parent[0]);
 		/* fork did not copy the (file, no anon_vma) page tables: fault ourselves */
-		fault_in(self->p, false);
+		fault_in(self->f.p, false);
 		if (write(to_parent[1], "x", 1) != 1)
 			_exit(1);
 		if (read(to_child[0], &c, 1) != 1)
 			_exit(2);
-		_exit(pattern_check(self->p, PMDSZ, 1, 0) == -1 ? 0 : 3);
+		_exit(pattern_check(self->f.p, PMDSZ, 1, 0) == -1 ? 0 : 3);
 	}
 	close(to_child[0]);
 	close(to_parent[1]);
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 2, "two processes");
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 2, "two processes");
 
 	/* map/fault/unmap cycles here while the child keeps its mapping */
 	for (i = 0; i < 16; i++) {
-		char *q = dax_map(&variant->m, self->fd, 0, FSIZE);
+		char *q = dax_map(&variant->m, self->f.fd, 0, FSIZE);
 
 		ASSERT_NE(MAP_FAILED, q);
 		fault_in(q, variant->m.shared);
 		ASSERT_EQ(0, munmap(q, FSIZE));
 	}
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 2, "after 16 cycles");
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 2, "after 16 cycles");
 
 	ASSERT_EQ(1, write(to_child[1], "x", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	expect_mapped(_metadata, &variant->m, self->p + PAGE_NO * PG, 1, "after the child exited");
+	expect_mapped(_metadata, &variant->m, self->f.p + PAGE_NO * PG, 1,
+		      "after the child exited");
 }
 
 TEST_HARNESS_MAIN

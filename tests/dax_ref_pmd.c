@@ -22,15 +22,7 @@
 
 #define FSIZE	(4 * MiB)
 
-FIXTURE(refpmd) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(refpmd) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(refpmd);
 DAX_ADD_VARIANT(refpmd, xfs_shared, DAX_FS_XFS, true, true);
 DAX_ADD_VARIANT(refpmd, xfs_private, DAX_FS_XFS, true, false);
 DAX_ADD_VARIANT(refpmd, ext4_shared, DAX_FS_EXT4, true, true);
@@ -38,39 +30,22 @@ DAX_ADD_VARIANT(refpmd, ext4_private, DAX_FS_EXT4, true, false);
 
 FIXTURE_SETUP(refpmd)
 {
-	const char *dir = dax_dir(variant->m.fs);
 	long f0;
 
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1))
+		return;
 	f0 = fault_count();
-	touch_range(self->p, PMDSZ, variant->m.shared);
+	touch_range(self->f.p, PMDSZ, variant->m.shared);
 	ASSERT_GE(2, fault_count() - f0) TH_LOG("first 2 MiB not PMD-mapped: %ld faults",
 						fault_count() - f0);
-}
-
-FIXTURE_TEARDOWN(refpmd)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
 }
 
 static void get_state(struct __test_metadata *_metadata, const char *what,
 		      char *addr, struct page_state *ps)
 {
-	int ret = page_state(addr, ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state(%s): %s", what, strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(ps));
+	get_page_state(_metadata, what, addr, ps);
 	ASSERT_EQ(pagemap_pfn(addr), (long long)ps->pfn);
 }
 
@@ -91,12 +66,12 @@ TEST_F(refpmd, one_pmd_mapping)
 {
 	struct page_state ps;
 
-	get_state(_metadata, "page 7 of a PMD mapping", self->p + 7 * PG, &ps);
+	get_state(_metadata, "page 7 of a PMD mapping", self->f.p + 7 * PG, &ps);
 	expect_pmd_folio(_metadata, &ps, 1, 1, 0);
 	EXPECT_EQ(0, ps.mapcount);	/* no PTE maps this page */
-	get_state(_metadata, "page 0 of a PMD mapping", self->p, &ps);
+	get_state(_metadata, "page 0 of a PMD mapping", self->f.p, &ps);
 	expect_pmd_folio(_metadata, &ps, 1, 1, 0);
-	get_state(_metadata, "page 511 of a PMD mapping", self->p + 511 * PG, &ps);
+	get_state(_metadata, "page 511 of a PMD mapping", self->f.p + 511 * PG, &ps);
 	expect_pmd_folio(_metadata, &ps, 1, 1, 0);
 }
 
@@ -104,9 +79,9 @@ TEST_F(refpmd, second_pmd_separate_folio)
 {
 	struct page_state a, b;
 
-	touch_range(self->p + PMDSZ, PMDSZ, false);
-	get_state(_metadata, "first PMD", self->p + PG, &a);
-	get_state(_metadata, "second PMD", self->p + PMDSZ + PG, &b);
+	touch_range(self->f.p + PMDSZ, PMDSZ, false);
+	get_state(_metadata, "first PMD", self->f.p + PG, &a);
+	get_state(_metadata, "second PMD", self->f.p + PMDSZ + PG, &b);
 	expect_pmd_folio(_metadata, &a, 1, 1, 0);
 	expect_pmd_folio(_metadata, &b, 1, 1, 0);
 	EXPECT_NE(a.pfn & ~511UL, b.pfn & ~511UL);
@@ -121,18 +96,18 @@ TEST_F(refpmd, pmd_plus_pte_mapping)
 
 	small.pmd = false;
 	small.shared = true;
-	q = dax_map(&small, self->fd, 0, PMDSZ);
+	q = dax_map(&small, self->f.fd, 0, PMDSZ);
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_EQ(-1, pattern_check(q + 7 * PG, PG, 1, 7 * PG));
-	get_state(_metadata, "page 7, PMD + PTE mapped", self->p + 7 * PG, &ps);
+	get_state(_metadata, "page 7, PMD + PTE mapped", self->f.p + 7 * PG, &ps);
 	EXPECT_EQ(pagemap_pfn(q + 7 * PG), (long long)ps.pfn);
 	expect_pmd_folio(_metadata, &ps, 2, 1, 1);
 	EXPECT_EQ(1, ps.mapcount);
-	get_state(_metadata, "page 8, PMD mapped only", self->p + 8 * PG, &ps);
+	get_state(_metadata, "page 8, PMD mapped only", self->f.p + 8 * PG, &ps);
 	expect_pmd_folio(_metadata, &ps, 2, 1, 1);
 	EXPECT_EQ(0, ps.mapcount);
 	ASSERT_EQ(0, munmap(q, PMDSZ));
-	get_state(_metadata, "page 7 after the PTE mapping is gone", self->p + 7 * PG, &ps);
+	get_state(_metadata, "page 7 after the PTE mapping is gone", self->f.p + 7 * PG, &ps);
 	expect_pmd_folio(_metadata, &ps, 1, 1, 0);
 	EXPECT_EQ(0, ps.mapcount);
 }

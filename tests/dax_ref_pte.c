@@ -24,57 +24,25 @@
 
 #define FSIZE	PMDSZ
 
-FIXTURE(ref) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(ref) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(ref);
 DAX_ADD_VARIANT(ref, xfs_shared, DAX_FS_XFS, false, true);
 DAX_ADD_VARIANT(ref, xfs_private, DAX_FS_XFS, false, false);
 DAX_ADD_VARIANT(ref, ext4_shared, DAX_FS_EXT4, false, true);
 DAX_ADD_VARIANT(ref, ext4_private, DAX_FS_EXT4, false, false);
-
-FIXTURE_SETUP(ref)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-}
-
-FIXTURE_TEARDOWN(ref)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-}
+DAX_FILE_FIXTURE_SETUP(ref, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1);
 
 /* Dump the page at addr and check it is a DAX page (pfn, not anon, order 0). */
 static void get_state(struct __test_metadata *_metadata, const char *what,
 		      char *addr, struct page_state *ps)
 {
-	int ret = page_state(addr, ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state(%s): %s", what, strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(ps));
+	get_page_state(_metadata, what, addr, ps);
 	ASSERT_EQ(pagemap_pfn(addr), (long long)ps->pfn);
 }
 
 TEST_F(ref, read_fault)
 {
-	char *a = self->p + 3 * PG;
+	char *a = self->f.p + 3 * PG;
 	struct page_state ps;
 
 	EXPECT_EQ(-1, pattern_check(a, PG, 1, 3 * PG));
@@ -87,7 +55,7 @@ TEST_F(ref, read_fault)
 
 TEST_F(ref, write_fault)
 {
-	char *a = self->p + 3 * PG, *q;
+	char *a = self->f.p + 3 * PG, *q;
 	struct dax_mode shared = variant->m;
 	struct page_state ps;
 
@@ -108,7 +76,7 @@ TEST_F(ref, write_fault)
 	EXPECT_EQ(1, ps.mapcount);
 	/* the DAX page itself, seen through a new shared mapping: only that one maps it */
 	shared.shared = true;
-	q = dax_map(&shared, self->fd, 0, FSIZE);
+	q = dax_map(&shared, self->f.fd, 0, FSIZE);
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_EQ(-1, pattern_check(q + 3 * PG, PG, 1, 3 * PG));
 	get_state(_metadata, "DAX page after the private COW", q + 3 * PG, &ps);

@@ -24,8 +24,7 @@
 #define FSIZE	(4 * MiB)
 
 FIXTURE(rr) {
-	int src, dst;
-	char *ps, *pd;
+	struct dax_file src, dst;
 };
 
 FIXTURE_VARIANT(rr) {
@@ -37,46 +36,31 @@ DAX_ADD_VARIANT(rr, xfs_2m, DAX_FS_XFS, true, true);
 
 FIXTURE_SETUP(rr)
 {
-	const char *dir = dax_dir(variant->m.fs);
+	const char *dir;
 
-	self->src = self->dst = -1;
-	self->ps = self->pd = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no xfs DAX mount ($DAX_XFS)");
-	RIG_REQUIRE_GUP_TEST(return);
-	self->src = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->src);
-	self->dst = dax_create(dir, 0, 0, 0);
-	ASSERT_LE(0, self->dst);
-	ASSERT_EQ(0, ioctl(self->dst, FICLONE, self->src)) TH_LOG("FICLONE: %s", strerror(errno));
-	self->ps = dax_map(&variant->m, self->src, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->ps);
-	self->pd = dax_map(&variant->m, self->dst, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->pd);
-	touch_range(self->ps, PMDSZ, false);
-	touch_range(self->pd, PMDSZ, false);
-	ASSERT_EQ(pagemap_pfn(self->ps + 3 * PG), pagemap_pfn(self->pd + 3 * PG));
+	dax_file_init(&self->dst);
+	dir = dax_file_setup(_metadata, &self->src, &variant->m, FSIZE,
+			     DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1);
+	if (!dir)
+		return;
+	dax_file_clone(_metadata, &self->dst, &self->src, dir, &variant->m, DAX_MAP);
+	touch_range(self->src.p, PMDSZ, false);
+	touch_range(self->dst.p, PMDSZ, false);
+	ASSERT_EQ(pagemap_pfn(self->src.p + 3 * PG), pagemap_pfn(self->dst.p + 3 * PG));
 }
 
 FIXTURE_TEARDOWN(rr)
 {
-	if (self->ps != MAP_FAILED)
-		munmap(self->ps, FSIZE);
-	if (self->pd != MAP_FAILED)
-		munmap(self->pd, FSIZE);
-	if (self->src >= 0)
-		close(self->src);
-	if (self->dst >= 0)
-		close(self->dst);
+	dax_file_teardown(&self->src);
+	dax_file_teardown(&self->dst);
 }
 
 static void expect_mapped(struct __test_metadata *_metadata, int pmd, char *addr,
 			  long n, const char *what)
 {
 	struct page_state ps;
-	int ret = page_state(addr, &ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(&ps));
+	get_page_state(_metadata, what, addr, &ps);
 	/* stock 6.12 marks shared DAX pages with PAGE_MAPPING_DAX_SHARED, which
 	 * aliases the anon bit: dump_page() calls them "anon" */
 	EXPECT_EQ(NULL, strstr(ps.flags, "anon")) TH_LOG("%s: looks anonymous", what);
@@ -94,21 +78,21 @@ static void expect_mapped(struct __test_metadata *_metadata, int pmd, char *addr
 
 TEST_F(rr, shared_block_two_files)
 {
-	expect_mapped(_metadata, variant->m.pmd, self->ps + 3 * PG, 2, "shared, both mapped");
-	ASSERT_EQ(0, munmap(self->pd, FSIZE));
-	self->pd = MAP_FAILED;
-	expect_mapped(_metadata, variant->m.pmd, self->ps + 3 * PG, 1, "after munmap of dst");
+	expect_mapped(_metadata, variant->m.pmd, self->src.p + 3 * PG, 2, "shared, both mapped");
+	ASSERT_EQ(0, munmap(self->dst.p, FSIZE));
+	self->dst.p = MAP_FAILED;
+	expect_mapped(_metadata, variant->m.pmd, self->src.p + 3 * PG, 1, "after munmap of dst");
 }
 
 TEST_F(rr, cow_splits_counts)
 {
 	/* 4k: COW of one page; 2m: the write COWs (at least) that page */
-	pattern_fill(self->pd + 3 * PG, PG, 2, 3 * PG);
-	EXPECT_NE(pagemap_pfn(self->ps + 3 * PG), pagemap_pfn(self->pd + 3 * PG));
-	touch_range(self->pd, PMDSZ, false);
-	expect_mapped(_metadata, variant->m.pmd ? -1 : 0, self->pd + 3 * PG, 1, "dst after COW");
-	EXPECT_EQ(-1, pattern_check(self->ps + 3 * PG, PG, 1, 3 * PG));
-	expect_mapped(_metadata, variant->m.pmd, self->ps + 3 * PG, 1, "src after COW");
+	pattern_fill(self->dst.p + 3 * PG, PG, 2, 3 * PG);
+	EXPECT_NE(pagemap_pfn(self->src.p + 3 * PG), pagemap_pfn(self->dst.p + 3 * PG));
+	touch_range(self->dst.p, PMDSZ, false);
+	expect_mapped(_metadata, variant->m.pmd ? -1 : 0, self->dst.p + 3 * PG, 1, "dst after COW");
+	EXPECT_EQ(-1, pattern_check(self->src.p + 3 * PG, PG, 1, 3 * PG));
+	expect_mapped(_metadata, variant->m.pmd, self->src.p + 3 * PG, 1, "src after COW");
 }
 
 TEST_HARNESS_MAIN

@@ -26,62 +26,34 @@
 #define FSIZE	(4 * MiB)
 #define HOLE	5	/* page punched out of the first 2 MiB */
 
-FIXTURE(split) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(split) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(split);
 DAX_ADD_VARIANT(split, xfs, DAX_FS_XFS, true, true);
 DAX_ADD_VARIANT(split, ext4, DAX_FS_EXT4, true, true);
 
 FIXTURE_SETUP(split)
 {
-	const char *dir = dax_dir(variant->m.fs);
 	struct page_state ps;
 	long f0;
-	int ret;
 
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	RIG_REQUIRE(dir, return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	RIG_REQUIRE_GUP_TEST(return);
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
+	if (!dax_file_setup(_metadata, &self->f, &variant->m, FSIZE,
+			    DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_RIG | DAX_GUP, 1))
+		return;
 	f0 = fault_count();
-	touch_range(self->p, PMDSZ, false);
+	touch_range(self->f.p, PMDSZ, false);
 	ASSERT_GE(2, fault_count() - f0) TH_LOG("not PMD-mapped");
-	ret = page_state(self->p, &ps);
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("before: %s", page_state_str(&ps));
+	get_page_state(_metadata, "before", self->f.p, &ps);
 	ASSERT_TRUE(ps.large);
 	ASSERT_EQ(9, ps.order);
 	ASSERT_EQ(1, ps.entire_mapcount);
 	ASSERT_EQ(1, ps.refcount);
 }
 
-FIXTURE_TEARDOWN(split)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-}
-
 static void expect_small_page(struct __test_metadata *_metadata, char *addr,
 			      long long want_pfn, const char *what)
 {
 	struct page_state ps;
-	int ret = page_state(addr, &ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state: %s", strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(&ps));
+	get_page_state(_metadata, what, addr, &ps);
 	EXPECT_FALSE(ps.large) TH_LOG("%s: still part of a large folio", what);
 	EXPECT_EQ(1, ps.refcount);
 	EXPECT_EQ(1, ps.mapcount);
@@ -96,13 +68,13 @@ static void expect_small_page(struct __test_metadata *_metadata, char *addr,
 TEST_F(split, punch_4k_then_ptes)
 {
 	static const unsigned int pages[] = { 0, 1, HOLE - 1, HOLE + 1, 256, 511 };
-	long long pfn0 = pagemap_pfn(self->p);
-	char *p = self->p;
+	long long pfn0 = pagemap_pfn(self->f.p);
+	char *p = self->f.p;
 	unsigned int i;
 	long f0;
 
 	ASSERT_LT(0, pfn0);
-	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	ASSERT_EQ(0, fallocate(self->f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       HOLE * PG, PG));
 	f0 = fault_count();
 	EXPECT_EQ(-1, pattern_check(p, HOLE * PG, 1, 0));
@@ -128,21 +100,18 @@ TEST_F(split, punch_2m_then_refill)
 {
 	struct page_state ps;
 	char buf[PG];
-	char *p = self->p;
-	int ret;
+	char *p = self->f.p;
 
-	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ));
+	ASSERT_EQ(0, fallocate(self->f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ));
 	EXPECT_EQ(-1, zero_check(p, PMDSZ));
-	ASSERT_EQ(0, fallocate(self->fd, 0, 0, PMDSZ));
+	ASSERT_EQ(0, fallocate(self->f.fd, 0, 0, PMDSZ));
 	for (size_t off = 0; off < PMDSZ; off += PG) {
 		pattern_fill(buf, PG, 3, off);
-		ASSERT_EQ(PG, pwrite(self->fd, buf, PG, off));
+		ASSERT_EQ(PG, pwrite(self->f.fd, buf, PG, off));
 	}
 	touch_range(p, PMDSZ, false);
 	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 3, 0));
-	ret = page_state(p + 2 * PG, &ps);
-	ASSERT_EQ(0, ret);
-	TH_LOG("refilled: %s", page_state_str(&ps));
+	get_page_state(_metadata, "refilled", p + 2 * PG, &ps);
 	EXPECT_EQ(1, ps.refcount);
 	EXPECT_FALSE(ps.memcg);
 	EXPECT_EQ(NULL, strstr(ps.flags, "locked"));

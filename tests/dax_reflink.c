@@ -22,9 +22,7 @@
 #define FSIZE	(4 * MiB)
 
 FIXTURE(reflink) {
-	int src, dst;
-	char *ps, *pd;
-	char *buf;
+	struct dax_file src, dst;
 };
 
 FIXTURE_VARIANT(reflink) {
@@ -36,95 +34,71 @@ DAX_ADD_VARIANT(reflink, xfs_2m, DAX_FS_XFS, true, true);
 
 FIXTURE_SETUP(reflink)
 {
-	const char *dir = dax_dir(variant->m.fs);
+	const char *dir;
 
-	self->src = self->dst = -1;
-	self->ps = self->pd = MAP_FAILED;
-	self->buf = NULL;
+	dax_file_init(&self->dst);
+	/* src.buf: a buffer for read(2) of either file */
+	dir = dax_file_setup(_metadata, &self->src, &variant->m, FSIZE,
+			     DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_BUF, 1);
 	if (!dir)
-		SKIP(return, "no xfs DAX mount ($DAX_XFS)");
-	self->src = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->src);
-	self->dst = dax_create(dir, 0, 0, 0);
-	ASSERT_LE(0, self->dst);
-	ASSERT_EQ(0, ioctl(self->dst, FICLONE, self->src))
-		TH_LOG("FICLONE: %s (xfs made with reflink=1?)", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->dst));
-	self->ps = dax_map(&variant->m, self->src, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->ps);
-	self->pd = dax_map(&variant->m, self->dst, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->pd);
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
+		return;
+	dax_file_clone(_metadata, &self->dst, &self->src, dir, &variant->m, DAX_MAP);
 }
 
 FIXTURE_TEARDOWN(reflink)
 {
-	if (self->ps != MAP_FAILED)
-		munmap(self->ps, FSIZE);
-	if (self->pd != MAP_FAILED)
-		munmap(self->pd, FSIZE);
-	if (self->src >= 0)
-		close(self->src);
-	if (self->dst >= 0)
-		close(self->dst);
-	free(self->buf);
-}
-
-static void check_file(struct __test_metadata *_metadata, int fd, char *buf,
-		       size_t off, size_t len, uint32_t seed)
-{
-	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, off));
-	EXPECT_EQ(-1, pattern_check(buf, len, seed, off));
+	dax_file_teardown(&self->src);
+	dax_file_teardown(&self->dst);
 }
 
 TEST_F(reflink, shared_blocks_same_pfn)
 {
-	touch_range(self->ps, FSIZE, false);
-	touch_range(self->pd, FSIZE, false);
-	EXPECT_EQ(-1, pattern_check(self->pd, FSIZE, 1, 0));
-	EXPECT_EQ(pagemap_pfn(self->ps), pagemap_pfn(self->pd));
-	EXPECT_EQ(pagemap_pfn(self->ps + PMDSZ + 9 * PG), pagemap_pfn(self->pd + PMDSZ + 9 * PG));
-	EXPECT_LT(0, pagemap_pfn(self->pd));
+	touch_range(self->src.p, FSIZE, false);
+	touch_range(self->dst.p, FSIZE, false);
+	EXPECT_EQ(-1, pattern_check(self->dst.p, FSIZE, 1, 0));
+	EXPECT_EQ(pagemap_pfn(self->src.p), pagemap_pfn(self->dst.p));
+	EXPECT_EQ(pagemap_pfn(self->src.p + PMDSZ + 9 * PG),
+		  pagemap_pfn(self->dst.p + PMDSZ + 9 * PG));
+	EXPECT_LT(0, pagemap_pfn(self->dst.p));
 }
 
 TEST_F(reflink, write_cows)
 {
 	long long before;
 
-	touch_range(self->ps, FSIZE, false);
-	touch_range(self->pd, FSIZE, false);
-	before = pagemap_pfn(self->pd + 3 * PG);
-	pattern_fill(self->pd + 3 * PG, PG, 2, 3 * PG);
-	EXPECT_NE(before, pagemap_pfn(self->pd + 3 * PG));
-	EXPECT_EQ(before, pagemap_pfn(self->ps + 3 * PG));
-	EXPECT_EQ(-1, pattern_check(self->ps, FSIZE, 1, 0));
-	EXPECT_EQ(-1, pattern_check(self->pd + 3 * PG, PG, 2, 3 * PG));
-	check_file(_metadata, self->src, self->buf, 0, FSIZE, 1);
-	check_file(_metadata, self->dst, self->buf, 3 * PG, PG, 2);
-	check_file(_metadata, self->dst, self->buf, 4 * PG, FSIZE - 4 * PG, 1);
+	touch_range(self->src.p, FSIZE, false);
+	touch_range(self->dst.p, FSIZE, false);
+	before = pagemap_pfn(self->dst.p + 3 * PG);
+	pattern_fill(self->dst.p + 3 * PG, PG, 2, 3 * PG);
+	EXPECT_NE(before, pagemap_pfn(self->dst.p + 3 * PG));
+	EXPECT_EQ(before, pagemap_pfn(self->src.p + 3 * PG));
+	EXPECT_EQ(-1, pattern_check(self->src.p, FSIZE, 1, 0));
+	EXPECT_EQ(-1, pattern_check(self->dst.p + 3 * PG, PG, 2, 3 * PG));
+	expect_file_pattern(_metadata, self->src.fd, self->src.buf, 0, FSIZE, 1);
+	expect_file_pattern(_metadata, self->dst.fd, self->src.buf, 3 * PG, PG, 2);
+	expect_file_pattern(_metadata, self->dst.fd, self->src.buf, 4 * PG, FSIZE - 4 * PG, 1);
 	/* and a write through the source mapping COWs the source */
-	pattern_fill(self->ps + PMDSZ, PG, 3, PMDSZ);
-	check_file(_metadata, self->dst, self->buf, PMDSZ, PG, 1);
-	check_file(_metadata, self->src, self->buf, PMDSZ, PG, 3);
-	EXPECT_EQ(-1, pattern_check(self->pd + PMDSZ, PG, 1, PMDSZ));
+	pattern_fill(self->src.p + PMDSZ, PG, 3, PMDSZ);
+	expect_file_pattern(_metadata, self->dst.fd, self->src.buf, PMDSZ, PG, 1);
+	expect_file_pattern(_metadata, self->src.fd, self->src.buf, PMDSZ, PG, 3);
+	EXPECT_EQ(-1, pattern_check(self->dst.p + PMDSZ, PG, 1, PMDSZ));
 }
 
 TEST_F(reflink, unshare_and_truncate)
 {
-	touch_range(self->ps, FSIZE, false);
-	touch_range(self->pd, FSIZE, false);
-	ASSERT_EQ(0, fallocate(self->dst, FALLOC_FL_UNSHARE_RANGE, 0, PMDSZ))
+	touch_range(self->src.p, FSIZE, false);
+	touch_range(self->dst.p, FSIZE, false);
+	ASSERT_EQ(0, fallocate(self->dst.fd, FALLOC_FL_UNSHARE_RANGE, 0, PMDSZ))
 		TH_LOG("UNSHARE: %s", strerror(errno));
-	EXPECT_EQ(-1, pattern_check(self->pd, FSIZE, 1, 0));
-	EXPECT_NE(pagemap_pfn(self->ps), pagemap_pfn(self->pd));
-	EXPECT_EQ(pagemap_pfn(self->ps + PMDSZ), pagemap_pfn(self->pd + PMDSZ));
+	EXPECT_EQ(-1, pattern_check(self->dst.p, FSIZE, 1, 0));
+	EXPECT_NE(pagemap_pfn(self->src.p), pagemap_pfn(self->dst.p));
+	EXPECT_EQ(pagemap_pfn(self->src.p + PMDSZ), pagemap_pfn(self->dst.p + PMDSZ));
 
-	ASSERT_EQ(0, ftruncate(self->src, PG));
-	check_file(_metadata, self->dst, self->buf, 0, FSIZE, 1);
-	EXPECT_EQ(-1, pattern_check(self->pd, FSIZE, 1, 0));
-	pattern_fill(self->pd + 3 * MiB, PG, 4, 3 * MiB);
-	check_file(_metadata, self->dst, self->buf, 3 * MiB, PG, 4);
+	ASSERT_EQ(0, ftruncate(self->src.fd, PG));
+	expect_file_pattern(_metadata, self->dst.fd, self->src.buf, 0, FSIZE, 1);
+	EXPECT_EQ(-1, pattern_check(self->dst.p, FSIZE, 1, 0));
+	pattern_fill(self->dst.p + 3 * MiB, PG, 4, 3 * MiB);
+	expect_file_pattern(_metadata, self->dst.fd, self->src.buf, 3 * MiB, PG, 4);
 }
 
 TEST_HARNESS_MAIN

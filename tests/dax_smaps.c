@@ -26,57 +26,9 @@
 #define FSIZE	(4 * MiB)
 #define NPAGES	37
 
-FIXTURE(smaps) {
-	int fd;
-	char *p;
-};
-
-FIXTURE_VARIANT(smaps) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(smaps);
 DAX_ADD_ALL_VARIANTS(smaps);
-
-FIXTURE_SETUP(smaps)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-}
-
-FIXTURE_TEARDOWN(smaps)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-}
-
-static long status_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t n = strlen(field);
-	char line[256];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
+DAX_FILE_FIXTURE_SETUP(smaps, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP, 1);
 
 /* bytes expected mapped after touching the first len bytes */
 static long touched_kb(const struct dax_mode *m, size_t len)
@@ -93,8 +45,8 @@ static long touched_kb(const struct dax_mode *m, size_t len)
 
 TEST_F(smaps, rss_of_faulted_range)
 {
-	char *p = self->p;
-	long rssfile0 = status_kb("RssFile"), want;
+	char *p = self->f.p;
+	long rssfile0 = proc_kb("/proc/self/status", "RssFile"), want;
 
 	ASSERT_EQ(0, smaps_kb(p, "Rss"));
 	touch_range(p, NPAGES * PG, variant->m.shared);
@@ -108,7 +60,7 @@ TEST_F(smaps, rss_of_faulted_range)
 	EXPECT_EQ(variant->m.pmd ? want : 0, smaps_kb(p, "FilePmdMapped"));
 	if (variant->m.shared)
 		EXPECT_EQ(want, smaps_kb(p, "Private_Dirty"));
-	EXPECT_EQ(want, status_kb("RssFile") - rssfile0);
+	EXPECT_EQ(want, proc_kb("/proc/self/status", "RssFile") - rssfile0);
 
 	/* the whole file */
 	touch_range(p, FSIZE, variant->m.shared);
@@ -117,31 +69,31 @@ TEST_F(smaps, rss_of_faulted_range)
 
 	ASSERT_EQ(0, madvise(p, FSIZE, MADV_DONTNEED));
 	EXPECT_EQ(0, smaps_kb(p, "Rss"));
-	EXPECT_EQ(rssfile0, status_kb("RssFile"));
+	EXPECT_EQ(rssfile0, proc_kb("/proc/self/status", "RssFile"));
 }
 
 TEST_F(smaps, two_mappings_share)
 {
-	char *q = dax_map(&variant->m, self->fd, 0, FSIZE);
+	char *q = dax_map(&variant->m, self->f.fd, 0, FSIZE);
 	long want = touched_kb(&variant->m, NPAGES * PG);
 
 	ASSERT_NE(MAP_FAILED, q);
-	touch_range(self->p, NPAGES * PG, false);
+	touch_range(self->f.p, NPAGES * PG, false);
 	touch_range(q, NPAGES * PG, false);
-	LOG_SMAPS(self->p);
-	EXPECT_EQ(want, smaps_kb(self->p, "Rss"));
+	LOG_SMAPS(self->f.p);
+	EXPECT_EQ(want, smaps_kb(self->f.p, "Rss"));
 	EXPECT_EQ(want, smaps_kb(q, "Rss"));
-	EXPECT_EQ(want / 2, smaps_kb(self->p, "Pss"));
-	EXPECT_EQ(want, smaps_kb(self->p, "Shared_Clean") + smaps_kb(self->p, "Shared_Dirty"));
-	EXPECT_EQ(0, smaps_kb(self->p, "Private_Clean") + smaps_kb(self->p, "Private_Dirty"));
+	EXPECT_EQ(want / 2, smaps_kb(self->f.p, "Pss"));
+	EXPECT_EQ(want, smaps_kb(self->f.p, "Shared_Clean") + smaps_kb(self->f.p, "Shared_Dirty"));
+	EXPECT_EQ(0, smaps_kb(self->f.p, "Private_Clean") + smaps_kb(self->f.p, "Private_Dirty"));
 	ASSERT_EQ(0, munmap(q, FSIZE));
-	EXPECT_EQ(want, smaps_kb(self->p, "Pss"));
+	EXPECT_EQ(want, smaps_kb(self->f.p, "Pss"));
 }
 
 /* private: a COW replaces one DAX page by an anonymous page */
 TEST_F(smaps, private_cow_is_anonymous)
 {
-	char *p = self->p;
+	char *p = self->f.p;
 	long want;
 
 	touch_range(p, NPAGES * PG, false);

@@ -28,50 +28,15 @@
 
 #define FSIZE	(4 * MiB)
 
-FIXTURE(trunc) {
-	int fd;
-	char *p;
-	char *buf;
-};
-
-FIXTURE_VARIANT(trunc) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(trunc);
 DAX_ADD_ALL_VARIANTS(trunc);
-
-FIXTURE_SETUP(trunc)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
-}
-
-FIXTURE_TEARDOWN(trunc)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, FSIZE);
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
-}
+DAX_FILE_FIXTURE_SETUP(trunc, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_BUF, 1);
 
 #define NEWSIZE	(MiB + 100)
 
 TEST_F(trunc, shrink_sigbus_past_eof)
 {
-	char *p = self->p, v = 0;
+	char *p = self->f.p, v = 0;
 	void *fa = NULL;
 	size_t off;
 
@@ -81,7 +46,7 @@ TEST_F(trunc, shrink_sigbus_past_eof)
 		pattern_fill(p, PG, 2, 0);
 		pattern_fill(p + 3 * MiB + PG, PG, 2, 3 * MiB + PG);
 	}
-	ASSERT_EQ(0, ftruncate(self->fd, NEWSIZE));
+	ASSERT_EQ(0, ftruncate(self->f.fd, NEWSIZE));
 
 	/* before EOF: data unchanged */
 	EXPECT_EQ(-1, pattern_check(p, PG, variant->m.shared ? 1 : 2, 0));
@@ -107,31 +72,31 @@ TEST_F(trunc, shrink_sigbus_past_eof)
 	EXPECT_EQ((void *)(p + 3 * MiB + PG), fa);
 	EXPECT_EQ(SIGBUS, probe_read(p + FSIZE - 1, &v, &fa));
 
-	ASSERT_EQ(NEWSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	EXPECT_EQ(-1, pattern_check(self->buf, MiB, 1, 0));
+	ASSERT_EQ(NEWSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, MiB, 1, 0));
 }
 
 TEST_F(trunc, shrink_then_extend_reads_zero)
 {
-	char *p = self->p, v = 1;
+	char *p = self->f.p, v = 1;
 
 	touch_range(p, FSIZE, variant->m.shared);
-	ASSERT_EQ(0, ftruncate(self->fd, MiB));
-	ASSERT_EQ(0, ftruncate(self->fd, FSIZE));
+	ASSERT_EQ(0, ftruncate(self->f.fd, MiB));
+	ASSERT_EQ(0, ftruncate(self->f.fd, FSIZE));
 	EXPECT_EQ(0, probe_read(p + 2 * MiB, &v, NULL));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(-1, zero_check(p + MiB, FSIZE - MiB));
 	EXPECT_EQ(-1, pattern_check(p, MiB, 1, 0));
-	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	EXPECT_EQ(-1, zero_check(self->buf + MiB, FSIZE - MiB));
+	ASSERT_EQ(FSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
+	EXPECT_EQ(-1, zero_check(self->f.buf + MiB, FSIZE - MiB));
 	/* the mapping works again past the old EOF */
 	pattern_fill(p + 3 * MiB, PG, 3, 3 * MiB);
 	EXPECT_EQ(-1, pattern_check(p + 3 * MiB, PG, 3, 3 * MiB));
-	ASSERT_EQ(PG, pread(self->fd, self->buf, PG, 3 * MiB));
+	ASSERT_EQ(PG, pread(self->f.fd, self->f.buf, PG, 3 * MiB));
 	if (variant->m.shared) {
-		EXPECT_EQ(-1, pattern_check(self->buf, PG, 3, 3 * MiB));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PG, 3, 3 * MiB));
 	} else {
-		EXPECT_EQ(-1, zero_check(self->buf, PG));
+		EXPECT_EQ(-1, zero_check(self->f.buf, PG));
 	}
 }
 
@@ -143,7 +108,7 @@ TEST_F(trunc, shrink_then_extend_reads_zero)
 
 TEST_F(trunc, punch_hole_reads_zero)
 {
-	char *p = self->p;
+	char *p = self->f.p;
 	struct stat st0, st1;
 	uint32_t seed = variant->m.shared ? 2 : 1;
 
@@ -155,10 +120,10 @@ TEST_F(trunc, punch_hole_reads_zero)
 		pattern_fill(p + H1 + 2 * PG, PG, 3, H1 + 2 * PG);
 		pattern_fill(p + H2 + 7 * PG, PG, 3, H2 + 7 * PG);
 	}
-	ASSERT_EQ(0, fstat(self->fd, &st0));
-	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, H1, H1LEN));
-	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, H2, H2LEN));
-	ASSERT_EQ(0, fstat(self->fd, &st1));
+	ASSERT_EQ(0, fstat(self->f.fd, &st0));
+	ASSERT_EQ(0, fallocate(self->f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, H1, H1LEN));
+	ASSERT_EQ(0, fallocate(self->f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, H2, H2LEN));
+	ASSERT_EQ(0, fstat(self->f.fd, &st1));
 	EXPECT_EQ(FSIZE, st1.st_size);
 	EXPECT_LE((H1LEN + H2LEN) / 512, st0.st_blocks - st1.st_blocks)
 		TH_LOG("st_blocks %ld -> %ld", (long)st0.st_blocks, (long)st1.st_blocks);
@@ -179,31 +144,31 @@ TEST_F(trunc, punch_hole_reads_zero)
 		EXPECT_EQ(-1, pattern_check(p + H2 + 7 * PG, PG, 3, H2 + 7 * PG));
 		EXPECT_EQ(-1, zero_check(p + H2 + 8 * PG, H2LEN - 8 * PG));
 	}
-	ASSERT_EQ(FSIZE, pread(self->fd, self->buf, FSIZE, 0));
-	EXPECT_EQ(-1, zero_check(self->buf + H1, H1LEN));
-	EXPECT_EQ(-1, zero_check(self->buf + H2, H2LEN));
-	EXPECT_EQ(-1, pattern_check(self->buf, H1, seed, 0));
+	ASSERT_EQ(FSIZE, pread(self->f.fd, self->f.buf, FSIZE, 0));
+	EXPECT_EQ(-1, zero_check(self->f.buf + H1, H1LEN));
+	EXPECT_EQ(-1, zero_check(self->f.buf + H2, H2LEN));
+	EXPECT_EQ(-1, pattern_check(self->f.buf, H1, seed, 0));
 
 	/* write into the holes again */
 	pattern_fill(p + H1 + PG, PG, 4, H1 + PG);
 	pattern_fill(p + H2 + PMDSZ / 2, PG, 4, H2 + PMDSZ / 2);
-	ASSERT_EQ(PG, pread(self->fd, self->buf, PG, H1 + PG));
+	ASSERT_EQ(PG, pread(self->f.fd, self->f.buf, PG, H1 + PG));
 	if (variant->m.shared) {
-		EXPECT_EQ(-1, pattern_check(self->buf, PG, 4, H1 + PG));
-		ASSERT_EQ(PG, pread(self->fd, self->buf, PG, H2 + PMDSZ / 2));
-		EXPECT_EQ(-1, pattern_check(self->buf, PG, 4, H2 + PMDSZ / 2));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PG, 4, H1 + PG));
+		ASSERT_EQ(PG, pread(self->f.fd, self->f.buf, PG, H2 + PMDSZ / 2));
+		EXPECT_EQ(-1, pattern_check(self->f.buf, PG, 4, H2 + PMDSZ / 2));
 	} else {
-		EXPECT_EQ(-1, zero_check(self->buf, PG));
+		EXPECT_EQ(-1, zero_check(self->f.buf, PG));
 	}
 }
 
 /* A mapping longer than the file: SIGBUS beyond the last page, not before. */
 TEST_F(trunc, mapping_longer_than_file)
 {
-	char *p = self->p, v;
+	char *p = self->f.p, v;
 	void *fa = NULL;
 
-	ASSERT_EQ(0, ftruncate(self->fd, 3 * MiB + PG / 2));
+	ASSERT_EQ(0, ftruncate(self->f.fd, 3 * MiB + PG / 2));
 	EXPECT_EQ(0, probe_read(p + 3 * MiB + PG - 1, &v, NULL));
 	EXPECT_EQ(SIGBUS, probe_read(p + 3 * MiB + PG, &v, &fa));
 	EXPECT_EQ((void *)(p + 3 * MiB + PG), fa);

@@ -65,33 +65,6 @@ FIXTURE_VARIANT(uh) {
 DAX_ADD_VARIANT(uh, xfs, DAX_FS_XFS, false, true);
 DAX_ADD_VARIANT(uh, ext4, DAX_FS_EXT4, false, true);
 
-/* source and type of the filesystem mounted at dir; -1 if dir is no mount point */
-static int mount_of(const char *dir, char *dev, size_t devlen, char *type, size_t typelen)
-{
-	char line[2048], mnt[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-		char t[32], src[PATH_MAX];
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, dir))
-			continue;
-		if (sscanf(sep + 3, "%31s %4095s", t, src) != 2)
-			continue;
-		if (dev)
-			snprintf(dev, devlen, "%s", src);
-		if (type)
-			snprintf(type, typelen, "%s", t);
-		ret = 0;
-	}
-	fclose(f);
-	return ret;
-}
-
 /*
  * Run mount(2)/umount2(2) in a child, bounded by ms: its errno (0 on
  * success), or -1 if it did not finish (it is killed; the state is logged).
@@ -100,20 +73,13 @@ static int bounded_mount(const char *dev, const char *dir, const char *type,
 			 unsigned long flags, const char *opts, int umount_flags, int ms)
 {
 	pid_t pid = fork_child();
-	int status;
 
 	if (pid == 0) {
 		int ret = dev ? mount(dev, dir, type, flags, opts) : umount2(dir, umount_flags);
 
 		_exit(ret ? errno : 0);
 	}
-	if (pid < 0)
-		return -1;
-	if (wait_child_ms(pid, ms, &status) != 1) {
-		kill_child_ms(pid, 5000, NULL);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return child_status_ms(pid, ms);
 }
 
 static int do_umount(FIXTURE_DATA(uh) *self, int flags)
@@ -129,13 +95,7 @@ static int do_mount(FIXTURE_DATA(uh) *self, unsigned long flags, const char *opt
 /* fsck of the (unmounted) device: 0 clean */
 static int fsck_clean(FIXTURE_DATA(uh) *self)
 {
-	char cmd[PATH_MAX + 64];
-
-	if (!strcmp(self->fstype, "xfs"))
-		snprintf(cmd, sizeof(cmd), "xfs_repair -n %s >/dev/null 2>&1", self->dev);
-	else
-		snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >/dev/null 2>&1", self->dev);
-	return system(cmd);
+	return fs_check(self->fstype, self->dev, 0);
 }
 
 /*
@@ -186,10 +146,7 @@ FIXTURE_SETUP(uh)
 FIXTURE_TEARDOWN(uh)
 {
 	drain_pipe(self->pfd[0]);
-	if (self->pfd[0] >= 0)
-		close(self->pfd[0]);
-	if (self->pfd[1] >= 0)
-		close(self->pfd[1]);
+	pipe_close(self->pfd);
 	if (self->child > 0)
 		kill_child_ms(self->child, 10000, NULL);
 	if (!self->dir[0])
@@ -221,6 +178,19 @@ static bool file_intact(const char *path)
 	return ok;
 }
 
+/*
+ * Let the held page go; then the umount succeeds, the filesystem is clean,
+ * mounts again and has the file's data.
+ */
+static void release_and_remount(struct __test_metadata *_metadata, FIXTURE_DATA(uh) *self)
+{
+	drain_pipe(self->pfd[0]);
+	ASSERT_EQ(0, do_umount(self, 0)) TH_LOG("umount after the page was released");
+	EXPECT_EQ(0, fsck_clean(self));
+	ASSERT_EQ(0, do_mount(self, 0, "dax=always"));
+	EXPECT_TRUE(file_intact(self->path));
+}
+
 TEST_F_TIMEOUT(uh, umount_busy, 120)
 {
 	char buf[PG];
@@ -232,12 +202,8 @@ TEST_F_TIMEOUT(uh, umount_busy, 120)
 	EXPECT_TRUE(file_intact(self->path));
 	ASSERT_EQ(PG, read(self->pfd[0], buf, PG));
 	EXPECT_EQ(-1, pattern_check(buf, PG, SEED, PINOFF));
-	drain_pipe(self->pfd[0]);
 	/* the page is idle now: the first umount succeeds */
-	ASSERT_EQ(0, do_umount(self, 0)) TH_LOG("umount after the page was released");
-	EXPECT_EQ(0, fsck_clean(self));
-	ASSERT_EQ(0, do_mount(self, 0, "dax=always"));
-	EXPECT_TRUE(file_intact(self->path));
+	release_and_remount(_metadata, self);
 }
 
 TEST_F_TIMEOUT(uh, lazy_umount, 120)
@@ -247,12 +213,8 @@ TEST_F_TIMEOUT(uh, lazy_umount, 120)
 	/* the filesystem lives on: mounting the device finds it */
 	ASSERT_EQ(0, do_mount(self, 0, "dax=always")) TH_LOG("mount while a lazy unmount is pending");
 	EXPECT_TRUE(file_intact(self->path));
-	drain_pipe(self->pfd[0]);
-	ASSERT_EQ(0, do_umount(self, 0)) TH_LOG("umount after the page was released");
-	/* both mounts are gone: the filesystem is shut down, clean */
-	EXPECT_EQ(0, fsck_clean(self));
-	ASSERT_EQ(0, do_mount(self, 0, "dax=always"));
-	EXPECT_TRUE(file_intact(self->path));
+	/* both mounts are gone after the umount: the filesystem is shut down, clean */
+	release_and_remount(_metadata, self);
 }
 
 TEST_F_TIMEOUT(uh, remount_ro, 120)

@@ -10,10 +10,12 @@
  * (fs_bdev_mark_dead() -> dax_revoke_sb()), and pages still in use
  * otherwise must keep the memmap alive until they are released:
  *
- *  - mapped: a file mapped with PMDs, with PTEs and MAP_PRIVATE (read) is
- *    touched, then the namespace is unbound: the unbind finishes, every
- *    access to the mappings gets SIGBUS, munmap() and close() work (no
- *    use-after-free of the memmap: the rig fails the run on any splat).
+ *  - mapped: a child maps a file with PMDs, with PTEs and MAP_PRIVATE
+ *    (read) and touches it, then the namespace is unbound: the unbind
+ *    finishes, every access to the mappings gets SIGBUS, munmap() and
+ *    exit work (no use-after-free of the memmap: the rig fails the run on
+ *    any splat).  On xfs (rmapbt) the pre-remove notification kills the
+ *    child with SIGBUS first, as on 6.12; its exit unmaps everything.
  *  - pipe_held: one page of a PTE and one of a PMD mapping vmsplice()d into
  *    a pipe, the file unmapped and closed: the unbind waits (it must not
  *    free pages the pipe still reads) and ends once the pipe is read; the
@@ -38,6 +40,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,25 +111,6 @@ static pid_t sysfs_write_child(const char *file, const char *name)
 	return pid;
 }
 
-/* run a command (sh -c) in a child under a watchdog: its exit code, -1 */
-static int run_ms(const char *cmd, int ms)
-{
-	pid_t pid = fork_child();
-	int status;
-
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	if (wait_child_ms(pid, ms, &status) != 1) {
-		kill_child_ms(pid, 5000, NULL);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int do_bind(FIXTURE_DATA(ub) *self)
 {
 	pid_t pid = sysfs_write_child(NDDRV "/bind", self->nddev);
@@ -143,7 +127,7 @@ static int do_mount(FIXTURE_DATA(ub) *self)
 
 	snprintf(cmd, sizeof(cmd), "mount -t %s -o dax=always %s %s", self->fstype,
 		 self->dev, self->dir);
-	return run_ms(cmd, 60000);
+	return run_cmd_ms(cmd, 60000);
 }
 
 static int do_umount(FIXTURE_DATA(ub) *self)
@@ -151,18 +135,12 @@ static int do_umount(FIXTURE_DATA(ub) *self)
 	char cmd[PATH_MAX + 16];
 
 	snprintf(cmd, sizeof(cmd), "umount %s", self->dir);
-	return run_ms(cmd, 60000);
+	return run_cmd_ms(cmd, 60000);
 }
 
 static int fsck_clean(FIXTURE_DATA(ub) *self)
 {
-	char cmd[PATH_MAX + 64];
-
-	if (!strcmp(self->fstype, "xfs"))
-		snprintf(cmd, sizeof(cmd), "xfs_repair -n %s >/dev/null 2>&1", self->dev);
-	else
-		snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >/dev/null 2>&1", self->dev);
-	return run_ms(cmd, 120000);
+	return fs_check(self->fstype, self->dev, 120000);
 }
 
 /* the named file written before the unbind has its data */
@@ -181,6 +159,49 @@ static bool keep_intact(FIXTURE_DATA(ub) *self)
 	     pattern_check(buf, sizeof(buf), SEED + 1, 0) == -1;
 	close(fd);
 	return ok;
+}
+
+/* the name of a pfn device with a namespace and no driver: 0, or -1 */
+static int unbound_pfn(char *name, size_t len)
+{
+	char path[PATH_MAX], ns[64] = "";
+	glob_t g;
+	size_t i;
+	int ret = -1;
+
+	if (glob("/sys/bus/nd/devices/pfn*", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && ret; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/driver", g.gl_pathv[i]);
+		if (!access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "%s/namespace", g.gl_pathv[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(ns, sizeof(ns), f) && ns[0] != '\n') {
+			snprintf(name, len, "%s", strrchr(g.gl_pathv[i], '/') + 1);
+			ret = 0;
+		}
+		fclose(f);
+	}
+	globfree(&g);
+	return ret;
+}
+
+/* back to what the rig had: the driver bound, the fs mounted dax=always */
+static void restore(struct __test_metadata *_metadata, FIXTURE_DATA(ub) *self)
+{
+	if (!dev_present(self)) {
+		if (mounted(self))
+			do_umount(self);
+		if (do_bind(self))
+			TH_LOG("could not bind %s again", self->nddev);
+	}
+	if (!mounted(self) && do_mount(self))
+		TH_LOG("could not mount %s again", self->dir);
 }
 
 FIXTURE_SETUP(ub)
@@ -203,10 +224,17 @@ FIXTURE_SETUP(ub)
 	/* /sys/block/pmemN/device is the pfn device nd_pmem is bound to */
 	snprintf(link, sizeof(link), "/sys/block/%s/device", dev + strlen("/dev/"));
 	n = readlink(link, target, sizeof(target) - 1);
-	ASSERT_LT(0, n) TH_LOG("%s: %s", link, strerror(errno));
-	target[n] = 0;
-	base = strrchr(target, '/');
-	snprintf(self->nddev, sizeof(self->nddev), "%.63s", base ? base + 1 : target);
+	if (n > 0) {
+		target[n] = 0;
+		base = strrchr(target, '/');
+		snprintf(self->nddev, sizeof(self->nddev), "%.63s", base ? base + 1 : target);
+	} else {
+		/* left unbound by a case that died: the pfn device without a driver */
+		ASSERT_EQ(0, unbound_pfn(self->nddev, sizeof(self->nddev)))
+			TH_LOG("%s: %s, and no unbound pfn device", link, strerror(errno));
+	}
+	/* an earlier case that died half-way may have left it unbound */
+	restore(_metadata, self);
 	snprintf(path, sizeof(path), NDDRV "/%s", self->nddev);
 	RIG_REQUIRE(!access(path, F_OK), return, "%s is not bound to nd_pmem", self->nddev);
 	ASSERT_TRUE(mounted(self));
@@ -237,15 +265,7 @@ FIXTURE_TEARDOWN(ub)
 		       task_state(self->child));
 	if (!self->dir[0])
 		return;
-	/* back to what the rig had: the driver bound, the fs mounted dax=always */
-	if (!dev_present(self)) {
-		if (mounted(self))
-			do_umount(self);
-		if (do_bind(self))
-			TH_LOG("could not bind %s again", self->nddev);
-	}
-	if (!mounted(self) && do_mount(self))
-		TH_LOG("could not mount %s again", self->dir);
+	restore(_metadata, self);
 	snprintf(path, sizeof(path), "%s/" KEEP, self->dir);
 	unlink(path);
 }
@@ -287,46 +307,101 @@ static int unbind_done(struct __test_metadata *_metadata, FIXTURE_DATA(ub) *self
 	return 1;
 }
 
+/* what the mapping child of "mapped" found after the unbind: exit code bits */
+#define MAPPED_PMD	0x01	/* the PMD mapping still read */
+#define MAPPED_PTE	0x02	/* the PTE mapping still read */
+#define MAPPED_PRIV	0x04	/* the private mapping still read the device */
+#define MAPPED_MUNMAP	0x08	/* a munmap() failed */
+#define MAPPED_SETUP	0x40	/* could not map or touch the file */
+
+/*
+ * The child of "mapped": map fd three ways, touch every page, say so on
+ * ready, wait for go, then probe one page of each mapping and unmap them.
+ * xfs's pre-remove notification may kill it with SIGBUS before go.
+ */
+static int mapped_child(enum dax_fs fs, int fd, int ready, int go)
+{
+	struct dax_mode big = { .fs = fs, .pmd = true, .shared = true };
+	struct dax_mode small = { .fs = fs, .pmd = false, .shared = true };
+	struct dax_mode priv = { .fs = fs, .pmd = false, .shared = false };
+	char *p, *q, *r, val = 0;
+	void *where;
+	int ret = 0;
+
+	p = dax_map(&big, fd, 0, FSIZE);
+	q = dax_map(&small, fd, 0, FSIZE);
+	r = dax_map(&priv, fd, 0, FSIZE);
+	if (p == MAP_FAILED || q == MAP_FAILED || r == MAP_FAILED)
+		return MAPPED_SETUP;
+	touch_range(p, FSIZE, true);
+	touch_range(q, FSIZE, false);
+	touch_range(r, FSIZE, false);
+	if (pattern_check(q, FSIZE, SEED, 0) != -1 || pagemap_pfn(p + PMDSZ) <= 0)
+		return MAPPED_SETUP;
+	if (write(ready, "r", 1) != 1 || read(go, &val, 1) != 1)
+		return MAPPED_SETUP;
+	/* the device is gone: so are the mappings of its pages */
+	if (probe_read(p + PMDSZ + 3 * PG, &val, &where) != SIGBUS)
+		ret |= MAPPED_PMD;
+	if (probe_read(q + 5 * PG, &val, &where) != SIGBUS)
+		ret |= MAPPED_PTE;
+	if (probe_read(r + 7 * PG, &val, &where) != SIGBUS)
+		ret |= MAPPED_PRIV;
+	if (munmap(p, FSIZE) || munmap(q, FSIZE) || munmap(r, FSIZE))
+		ret |= MAPPED_MUNMAP;
+	return ret;
+}
+
 TEST_F_TIMEOUT(ub, mapped, 300)
 {
-	struct dax_mode big = { .fs = variant->fs, .pmd = true, .shared = true };
-	struct dax_mode small = { .fs = variant->fs, .pmd = false, .shared = true };
-	struct dax_mode priv = { .fs = variant->fs, .pmd = false, .shared = false };
-	char *p, *q, *r, val;
-	void *where;
-	int fd;
+	int fd, ready[2], go[2], status;
+	pid_t pid;
+	char c;
 
 	fd = dax_create(self->dir, FSIZE, DAX_ALLOC | DAX_FILL, SEED);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, fd_is_dax(fd));
-	p = dax_map(&big, fd, 0, FSIZE);
-	q = dax_map(&small, fd, 0, FSIZE);
-	r = dax_map(&priv, fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_NE(MAP_FAILED, q);
-	ASSERT_NE(MAP_FAILED, r);
-	touch_range(p, FSIZE, true);
-	touch_range(q, FSIZE, false);
-	touch_range(r, FSIZE, false);
-	EXPECT_EQ(-1, pattern_check(q, FSIZE, SEED, 0));
-	EXPECT_LT(0, pagemap_pfn(p + PMDSZ + 3 * PG));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(mapped_child(variant->fs, fd, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the mapping child did not get ready");
 
 	start_unbind(_metadata, self);
 	ASSERT_EQ(1, unbind_done(_metadata, self, UNBIND_MS))
 		TH_LOG("unbind with only mappings did not finish in %d ms (state %c)",
 		       UNBIND_MS, task_state(self->child));
-
-	/* the device is gone: so are the mappings of its pages */
-	EXPECT_EQ(SIGBUS, probe_read(p + PMDSZ + 3 * PG, &val, &where))
-		TH_LOG("PMD mapping still readable after the unbind");
-	EXPECT_EQ(SIGBUS, probe_read(q + 5 * PG, &val, &where))
-		TH_LOG("PTE mapping still readable after the unbind");
-	EXPECT_EQ(SIGBUS, probe_read(r + 7 * PG, &val, &where))
-		TH_LOG("private mapping still reads the device after the unbind");
-	EXPECT_EQ(0, pagemap_pfn(q + 5 * PG));
-	EXPECT_EQ(0, munmap(p, FSIZE));
-	EXPECT_EQ(0, munmap(q, FSIZE));
-	EXPECT_EQ(0, munmap(r, FSIZE));
+	/* an EPIPE if xfs killed the child already: then it is reaped below */
+	signal(SIGPIPE, SIG_IGN);
+	if (write(go[1], "g", 1) != 1)
+		TH_LOG("the mapping child is gone already: %s", strerror(errno));
+	ASSERT_EQ(1, wait_child_ms(pid, 60000, &status))
+		TH_LOG("the mapping child did not end (state %c)", task_state(pid));
+	if (WIFSIGNALED(status)) {
+		/* xfs (rmapbt): the pre-remove notification kills the mappers */
+		EXPECT_EQ(DAX_FS_XFS, variant->fs)
+			TH_LOG("the mapping child was killed by signal %d", WTERMSIG(status));
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	} else {
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status) & MAPPED_SETUP);
+		EXPECT_EQ(0, WEXITSTATUS(status) & MAPPED_PMD)
+			TH_LOG("PMD mapping still readable after the unbind");
+		EXPECT_EQ(0, WEXITSTATUS(status) & MAPPED_PTE)
+			TH_LOG("PTE mapping still readable after the unbind");
+		EXPECT_EQ(0, WEXITSTATUS(status) & MAPPED_PRIV)
+			TH_LOG("private mapping still reads the device after the unbind");
+		EXPECT_EQ(0, WEXITSTATUS(status) & MAPPED_MUNMAP);
+	}
+	close(ready[0]);
+	close(go[1]);
 	EXPECT_EQ(0, close(fd));
 
 	rebind_and_check(_metadata, self);

@@ -18,46 +18,10 @@
 
 #define FSIZE	(4 * MiB)
 
-FIXTURE(vmops) {
-	int fd;
-	char *p;
-	size_t len;	/* current length of the mapping at p */
-	char *buf;
-};
-
-FIXTURE_VARIANT(vmops) {
-	struct dax_mode m;
-};
-
+DAX_FILE_FIXTURE(vmops);
 DAX_ADD_ALL_VARIANTS(vmops);
-
-FIXTURE_SETUP(vmops)
-{
-	const char *dir = dax_dir(variant->m.fs);
-
-	self->fd = -1;
-	self->p = MAP_FAILED;
-	self->buf = NULL;
-	if (!dir)
-		SKIP(return, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(variant->m.fs));
-	self->fd = dax_create(dir, FSIZE, DAX_ALLOC | DAX_FILL, 1);
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
-	ASSERT_EQ(1, fd_is_dax(self->fd));
-	self->len = FSIZE;
-	self->p = dax_map(&variant->m, self->fd, 0, FSIZE);
-	ASSERT_NE(MAP_FAILED, self->p);
-	self->buf = malloc(FSIZE);
-	ASSERT_NE(NULL, self->buf);
-}
-
-FIXTURE_TEARDOWN(vmops)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, self->len);
-	if (self->fd >= 0)
-		close(self->fd);
-	free(self->buf);
-}
+/* f.len: the current length of the mapping at f.p */
+DAX_FILE_FIXTURE_SETUP(vmops, FSIZE, DAX_ALLOC | DAX_FILL | DAX_MAP | DAX_BUF, 1);
 
 /* write seed over [off, off+len): through the file for shared, COW for private */
 static uint32_t dirty(char *p, size_t off, size_t len, uint32_t seed)
@@ -66,16 +30,9 @@ static uint32_t dirty(char *p, size_t off, size_t len, uint32_t seed)
 	return seed;
 }
 
-static void check_file(struct __test_metadata *_metadata, int fd, char *buf,
-		       size_t off, size_t len, uint32_t seed)
-{
-	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, off));
-	EXPECT_EQ(-1, pattern_check(buf, len, seed, off));
-}
-
 TEST_F(vmops, mremap_move)
 {
-	char *p = self->p, *n, *target, v;
+	char *p = self->f.p, *n, *target, v;
 	void *fa = NULL;
 
 	touch_range(p, FSIZE, false);
@@ -84,7 +41,7 @@ TEST_F(vmops, mremap_move)
 	ASSERT_NE(MAP_FAILED, target);
 	n = mremap(p, FSIZE, FSIZE, MREMAP_MAYMOVE | MREMAP_FIXED, target);
 	ASSERT_EQ(target, n) TH_LOG("mremap: %s", strerror(errno));
-	self->p = n;
+	self->f.p = n;
 	EXPECT_EQ(SIGSEGV, probe_read(p + PG, &v, &fa));
 	EXPECT_EQ((void *)(p + PG), fa);
 
@@ -94,23 +51,23 @@ TEST_F(vmops, mremap_move)
 	dirty(n, 3 * MiB, PG, 3);
 	EXPECT_EQ(-1, pattern_check(n + 3 * MiB, PG, 3, 3 * MiB));
 	if (variant->m.shared) {
-		check_file(_metadata, self->fd, self->buf, PG, PG, 2);
-		check_file(_metadata, self->fd, self->buf, 3 * MiB, PG, 3);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, PG, PG, 2);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 3 * MiB, PG, 3);
 	} else {
-		check_file(_metadata, self->fd, self->buf, 0, FSIZE, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, FSIZE, 1);
 	}
 }
 
 TEST_F(vmops, mremap_grow_and_shrink)
 {
-	char *p = self->p, *n, v;
+	char *p = self->f.p, *n, v;
 	void *fa = NULL;
 
 	/* shrink to 2 MiB: the rest goes away */
 	touch_range(p, FSIZE, false);
 	n = mremap(p, FSIZE, PMDSZ, 0);
 	ASSERT_EQ(p, n);
-	self->len = PMDSZ;
+	self->f.len = PMDSZ;
 	EXPECT_EQ(SIGSEGV, probe_read(p + PMDSZ, &v, &fa));
 	EXPECT_EQ((void *)(p + PMDSZ), fa);
 	EXPECT_EQ(-1, pattern_check(p, PMDSZ, 1, 0));
@@ -119,21 +76,21 @@ TEST_F(vmops, mremap_grow_and_shrink)
 	dirty(p, 0, PG, 4);
 	n = mremap(p, PMDSZ, FSIZE, MREMAP_MAYMOVE);
 	ASSERT_NE(MAP_FAILED, n);
-	self->p = n;
-	self->len = FSIZE;
+	self->f.p = n;
+	self->f.len = FSIZE;
 	EXPECT_EQ(-1, pattern_check(n, PG, 4, 0));
 	EXPECT_EQ(-1, pattern_check(n + PG, FSIZE - PG, 1, PG));
 	dirty(n, FSIZE - PG, PG, 5);
 	if (variant->m.shared) {
-		check_file(_metadata, self->fd, self->buf, FSIZE - PG, PG, 5);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, FSIZE - PG, PG, 5);
 	} else {
-		check_file(_metadata, self->fd, self->buf, 0, FSIZE, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, FSIZE, 1);
 	}
 }
 
 TEST_F(vmops, mprotect_readonly_then_rw)
 {
-	char *p = self->p, v = 0;
+	char *p = self->f.p, v = 0;
 	void *fa = NULL;
 
 	dirty(p, 0, FSIZE, 2);
@@ -148,9 +105,9 @@ TEST_F(vmops, mprotect_readonly_then_rw)
 	dirty(p, PMDSZ, PG, 3);
 	EXPECT_EQ(-1, pattern_check(p + PMDSZ, PG, 3, PMDSZ));
 	if (variant->m.shared) {
-		check_file(_metadata, self->fd, self->buf, PMDSZ, PG, 3);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, PMDSZ, PG, 3);
 	} else {
-		check_file(_metadata, self->fd, self->buf, 0, FSIZE, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, FSIZE, 1);
 	}
 
 	/* PROT_NONE then back */
@@ -163,7 +120,7 @@ TEST_F(vmops, mprotect_readonly_then_rw)
 /* mprotect of one page inside a (PMD-)mapped range splits it */
 TEST_F(vmops, mprotect_one_page_in_pmd)
 {
-	char *p = self->p, v;
+	char *p = self->f.p, v;
 	void *fa = NULL;
 
 	touch_range(p, FSIZE, variant->m.shared);
@@ -181,7 +138,7 @@ TEST_F(vmops, mprotect_one_page_in_pmd)
 
 TEST_F(vmops, madv_dontneed)
 {
-	char *p = self->p;
+	char *p = self->f.p;
 
 	touch_range(p, FSIZE, false);
 	dirty(p, 0, PMDSZ, 2);
@@ -191,11 +148,11 @@ TEST_F(vmops, madv_dontneed)
 		/* the data is in the file: it comes back */
 		EXPECT_EQ(-1, pattern_check(p, PMDSZ, 2, 0));
 		EXPECT_EQ(-1, pattern_check(p + PMDSZ + 3 * PG, PG, 2, PMDSZ + 3 * PG));
-		check_file(_metadata, self->fd, self->buf, 0, PMDSZ, 2);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, PMDSZ, 2);
 	} else {
 		/* private copies are dropped: the file's data is visible again */
 		EXPECT_EQ(-1, pattern_check(p, FSIZE, 1, 0));
-		check_file(_metadata, self->fd, self->buf, 0, FSIZE, 1);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 0, FSIZE, 1);
 	}
 
 	/* a single page in the middle of a (PMD-)mapped range */
@@ -209,7 +166,7 @@ TEST_F(vmops, madv_dontneed)
 
 TEST_F(vmops, partial_munmap)
 {
-	char *p = self->p, v;
+	char *p = self->f.p, v;
 	void *fa = NULL;
 
 	touch_range(p, FSIZE, variant->m.shared);
@@ -225,11 +182,11 @@ TEST_F(vmops, partial_munmap)
 	EXPECT_EQ(SIGSEGV, probe_read(p + 99 * PG, &v, NULL));
 	EXPECT_EQ(-1, pattern_check(p + PMDSZ, PMDSZ, 1, PMDSZ));
 	if (variant->m.shared) {
-		check_file(_metadata, self->fd, self->buf, 99 * PG, PG, 2);
-		check_file(_metadata, self->fd, self->buf, 101 * PG, PG, 2);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 99 * PG, PG, 2);
+		expect_file_pattern(_metadata, self->f.fd, self->f.buf, 101 * PG, PG, 2);
 	}
 	ASSERT_EQ(0, munmap(p + PMDSZ, PMDSZ));
-	self->p = MAP_FAILED;
+	self->f.p = MAP_FAILED;
 }
 
 /*
@@ -238,7 +195,7 @@ TEST_F(vmops, partial_munmap)
  */
 TEST_F(vmops, mlock_munlock)
 {
-	char *p = self->p;
+	char *p = self->f.p;
 
 	ASSERT_EQ(0, mlock(p, FSIZE)) TH_LOG("mlock: %s", strerror(errno));
 	EXPECT_FALSE(smaps_has_vmflag(p, "lo"));

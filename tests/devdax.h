@@ -12,41 +12,14 @@
 #ifndef DEVDAX_H
 #define DEVDAX_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+
+#include "daxtest.h"	/* dax_sh() */
 
 #define DEVDAX_ALIGN_DEFAULT	(2UL << 20)
-
-/* Run the command made from fmt with sh -c; its output as TAP comments. */
-static inline int __attribute__((format(printf, 1, 2))) devdax_sh(const char *fmt, ...)
-{
-	char *cmd, *full;
-	va_list ap;
-	int st, n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	printf("# + %s\n", cmd);
-	fflush(stdout);
-	n = asprintf(&full, "out=$( { %s ; } 2>&1 ); rc=$?; "
-		     "[ -z \"$out\" ] || printf '%%s\\n' \"$out\" | sed 's/^/# /'; exit $rc",
-		     cmd);
-	free(cmd);
-	if (n < 0)
-		return -1;
-	st = system(full);
-	free(full);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
 
 /* The device-DAX namespace of a region, as "ndctl list -r REGION -N" shows it. */
 struct devdax_ns {
@@ -132,7 +105,7 @@ static inline int devdax_set_align(const char *region, unsigned long align, stru
 		return -1;
 	if (!strcmp(d->mode, "devdax") && d->align == align && d->chardev[0])
 		return 0;
-	ret = devdax_sh("ndctl create-namespace -f -e %s -m devdax -a %lu >/dev/null",
+	ret = dax_sh("ndctl create-namespace -f -e %s -m devdax -a %lu >/dev/null",
 			d->ns, align);
 	if (devdax_lookup(region, d))
 		return -1;
@@ -153,9 +126,33 @@ static inline int devdax_restore(const char *region)
 
 	if (!devdax_set_align(region, DEVDAX_ALIGN_DEFAULT, &d))
 		return 0;
-	devdax_sh("ndctl destroy-namespace -f all -r %s >/dev/null 2>&1", region);
-	devdax_sh("ndctl create-namespace -r %s -m devdax -a 2M >/dev/null", region);
+	dax_sh("ndctl destroy-namespace -f all -r %s >/dev/null 2>&1", region);
+	dax_sh("ndctl create-namespace -r %s -m devdax -a 2M >/dev/null", region);
 	return devdax_set_align(region, DEVDAX_ALIGN_DEFAULT, &d);
 }
+
+#ifdef __KSELFTEST_HARNESS_H
+#include <fcntl.h>
+/*
+ * For an O_DIRECT read into a device-DAX buffer: a file of n bytes of
+ * pattern(seed) made in dir (in *fd), in one extent, and bdev, the pmem
+ * block device under dir (not DAX), opened O_RDONLY | O_DIRECT (in *bfd).
+ * Returns the device offset at which *bfd reads the file's data.
+ */
+static inline long long devdax_file_on_bdev(struct __test_metadata *_metadata, const char *dir,
+					    const char *bdev, size_t n, uint32_t seed,
+					    int *fd, int *bfd)
+{
+	long long phys;
+
+	*fd = dax_create(dir, n, DAX_ALLOC | DAX_FILL, seed);
+	ASSERT_LE(0, *fd) TH_LOG("create: %s", strerror(errno));
+	phys = file_phys(*fd, n);
+	ASSERT_LE(0, phys) TH_LOG("FIEMAP: the file is not one extent");
+	*bfd = open(bdev, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, *bfd) TH_LOG("open %s: %s", bdev, strerror(errno));
+	return phys;
+}
+#endif
 
 #endif /* DEVDAX_H */

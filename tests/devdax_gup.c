@@ -72,16 +72,6 @@ FIXTURE_TEARDOWN(gup)
 		close(self->fd);
 }
 
-static const struct {
-	const char *name;
-	__u32 flags;
-} lt_modes[] = {
-	{ "GUP R/O", 0 },
-	{ "GUP R/W", PIN_LONGTERM_TEST_FLAG_USE_WRITE },
-	{ "GUP-fast R/O", PIN_LONGTERM_TEST_FLAG_USE_FAST },
-	{ "GUP-fast R/W", PIN_LONGTERM_TEST_FLAG_USE_FAST | PIN_LONGTERM_TEST_FLAG_USE_WRITE },
-};
-
 TEST_F(gup, longterm_pin_allowed)
 {
 	size_t lens[] = { PG, PMDSZ, LEN };
@@ -121,23 +111,6 @@ TEST_F(gup, longterm_pin_allowed)
 	close(gfd);
 }
 
-/* physical offset of fd's first n bytes, if they are one extent (FIEMAP) */
-static long long file_phys(int fd, size_t n)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[1];
-	} f = { 0 };
-
-	f.fm.fm_length = ~0ULL;
-	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	f.fm.fm_extent_count = 1;
-	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
-	    f.fe[0].fe_logical != 0 || f.fe[0].fe_length < n)
-		return -1;
-	return f.fe[0].fe_physical;
-}
-
 TEST_F(gup, odirect_read_into_buffer)
 {
 	const char *dir = dax_dir(DAX_FS_XFS), *bdev = getenv("PMEM_XFS_DEV");
@@ -146,12 +119,7 @@ TEST_F(gup, odirect_read_into_buffer)
 
 	if (!dir || !bdev)
 		SKIP(return, "no $DAX_XFS or $PMEM_XFS_DEV");
-	fd = dax_create(dir, PMDSZ, DAX_ALLOC | DAX_FILL, 5);
-	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
-	phys = file_phys(fd, PMDSZ);
-	ASSERT_LE(0, phys) TH_LOG("FIEMAP: the file is not one extent");
-	bfd = open(bdev, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, bfd) TH_LOG("open %s: %s", bdev, strerror(errno));
+	phys = devdax_file_on_bdev(_metadata, dir, bdev, PMDSZ, 5, &fd, &bfd);
 	memset(self->p, 0, LEN);
 	/* into the second PMD, from an offset in the middle of the first */
 	ASSERT_EQ((ssize_t)PMDSZ, pread(bfd, self->p + PMDSZ, PMDSZ, phys));

@@ -37,25 +37,10 @@ FIXTURE(kmem) {
 	const char *region;
 };
 
-static long memtotal_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* the driver dev is bound to: "device_dax", "kmem" or "" */
 static bool dax_driver_is(const char *dev, const char *drv)
 {
-	return devdax_sh("[ \"$(basename \"$(readlink /sys/bus/dax/devices/%s/driver)\")\" = %s ]",
+	return dax_sh("[ \"$(basename \"$(readlink /sys/bus/dax/devices/%s/driver)\")\" = %s ]",
 			 dev, drv) == 0;
 }
 
@@ -76,10 +61,10 @@ static bool dax_driver_is(const char *dev, const char *drv)
 
 static int to_system_ram(const char *dev)
 {
-	if (!devdax_sh("daxctl reconfigure-device -m system-ram --no-online %s >/dev/null", dev))
-		return devdax_sh("daxctl online-memory %s >/dev/null", dev);
+	if (!dax_sh("daxctl reconfigure-device -m system-ram --no-online %s >/dev/null", dev))
+		return dax_sh("daxctl online-memory %s >/dev/null", dev);
 	printf("# daxctl failed: doing its steps through sysfs\n");
-	return devdax_sh("d=%s; " BLOCKS_SH
+	return dax_sh("d=%s; " BLOCKS_SH
 			 "if [ -e /sys/bus/dax/drivers/device_dax/$d ]; then "
 			 "echo $d > /sys/bus/dax/drivers/device_dax/unbind || exit 1; fi; "
 			 "echo $d > /sys/bus/dax/drivers/kmem/new_id || exit 1; "
@@ -92,10 +77,10 @@ static int to_system_ram(const char *dev)
 
 static int to_devdax(const char *dev)
 {
-	if (!devdax_sh("daxctl reconfigure-device -m devdax -f %s >/dev/null", dev))
+	if (!dax_sh("daxctl reconfigure-device -m devdax -f %s >/dev/null", dev))
 		return 0;
 	printf("# daxctl failed: doing its steps through sysfs\n");
-	return devdax_sh("d=%s; " BLOCKS_SH
+	return dax_sh("d=%s; " BLOCKS_SH
 			 "for i in $(seq $first $last); do m=/sys/devices/system/memory/memory$i; "
 			 "[ ! -e $m ] || grep -q '^offline' $m/state || "
 			 "echo offline > $m/state || exit 1; done; "
@@ -112,7 +97,7 @@ FIXTURE_SETUP(kmem)
 	self->region = getenv("PMEM_DEVDAX_REGION");
 	if (!self->region)
 		SKIP(return, "no $PMEM_DEVDAX_REGION (guest/setup-pmem.sh sets it)");
-	if (devdax_sh("command -v daxctl >/dev/null && command -v ndctl >/dev/null"))
+	if (dax_sh("command -v daxctl >/dev/null && command -v ndctl >/dev/null"))
 		SKIP(return, "no daxctl or ndctl");
 	if (access("/sys/bus/dax/drivers/kmem", F_OK))
 		SKIP(return, "no kmem dax driver (CONFIG_DEV_DAX_KMEM)");
@@ -163,18 +148,18 @@ TEST_F_TIMEOUT(kmem, system_ram_and_back, 300)
 	long before, online, after;
 
 	use_device(_metadata, dev, 21);
-	before = memtotal_kb();
+	before = proc_kb("/proc/meminfo", "MemTotal");
 	ASSERT_EQ(0, to_system_ram(dev)) TH_LOG("switching %s to system-ram", dev);
 	EXPECT_TRUE(dax_driver_is(dev, "kmem"));
-	devdax_sh("daxctl list -d %s", dev);
-	online = memtotal_kb();
+	dax_sh("daxctl list -d %s", dev);
+	online = proc_kb("/proc/meminfo", "MemTotal");
 	TH_LOG("MemTotal %ld kB in devdax mode, %ld kB as system-ram", before, online);
 	/* at least ONLINE_BLOCKS memory blocks (128 MiB each on x86_64) went online */
 	EXPECT_LE(before + ONLINE_BLOCKS * 128 * 1024, online);
 
 	ASSERT_EQ(0, to_devdax(dev));
 	EXPECT_TRUE(dax_driver_is(dev, "device_dax"));
-	after = memtotal_kb();
+	after = proc_kb("/proc/meminfo", "MemTotal");
 	TH_LOG("MemTotal %ld kB back in devdax mode", after);
 	EXPECT_EQ(before, after);
 	use_device(_metadata, dev, 22);

@@ -97,7 +97,7 @@ FIXTURE_SETUP(dd)
 	RIG_REQUIRE(region, return, "no $PMEM_DEVDAX_REGION (guest/setup-pmem.sh sets it)");
 	RIG_REQUIRE(!access(GUP_TEST_PATH, R_OK | W_OK), return,
 		    "no " GUP_TEST_PATH " (CONFIG_GUP_TEST, debugfs)");
-	RIG_REQUIRE(!devdax_sh("command -v ndctl >/dev/null"), return, "no ndctl");
+	RIG_REQUIRE(!dax_sh("command -v ndctl >/dev/null"), return, "no ndctl");
 
 	/*
 	 * The rig's third DIMM is 4 GiB on a 1 GiB boundary
@@ -134,10 +134,8 @@ FIXTURE_TEARDOWN(dd)
 static void get_state(struct __test_metadata *_metadata, const FIXTURE_VARIANT(dd) *variant,
 		      const char *what, char *addr, struct page_state *ps)
 {
-	int ret = page_state(addr, ps);
 
-	ASSERT_EQ(0, ret) TH_LOG("page_state(%s): %s", what, strerror(-ret));
-	TH_LOG("%s: %s", what, page_state_str(ps));
+	get_page_state(_metadata, what, addr, ps);
 	/* pagemap walks split (unmap) PUD leaves: only look below 1 GiB */
 	if (variant->order < 18)
 		ASSERT_EQ(pagemap_pfn(addr), (long long)ps->pfn);
@@ -356,23 +354,6 @@ TEST_F(dd, longterm_pin_counted)
 	check(_metadata, variant, "unpinned", self->p, 1, 0);
 }
 
-/* physical offset of fd's first n bytes, if they are one extent (FIEMAP) */
-static long long file_phys(int fd, size_t n)
-{
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[1];
-	} f = { 0 };
-
-	f.fm.fm_length = ~0ULL;
-	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	f.fm.fm_extent_count = 1;
-	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
-	    f.fe[0].fe_logical != 0 || f.fe[0].fe_length < n)
-		return -1;
-	return f.fe[0].fe_physical;
-}
-
 /*
  * O_DIRECT read of a file's blocks (written through /mnt/xfs, read from its
  * pmem block device, which is not DAX) into the device-DAX buffer: the bio
@@ -386,12 +367,7 @@ TEST_F(dd, odirect_into_buffer)
 	int fd, bfd;
 
 	RIG_REQUIRE(dir && bdev, return, "no $DAX_XFS or $PMEM_XFS_DEV");
-	fd = dax_create(dir, n, DAX_ALLOC | DAX_FILL, 9);
-	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
-	phys = file_phys(fd, n);
-	ASSERT_LE(0, phys) TH_LOG("FIEMAP: the file is not one extent");
-	bfd = open(bdev, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, bfd) TH_LOG("open %s: %s", bdev, strerror(errno));
+	phys = devdax_file_on_bdev(_metadata, dir, bdev, n, 9, &fd, &bfd);
 	memset(self->p, 0, n);
 	check(_metadata, variant, "before O_DIRECT", self->p, 1, 0);
 	ASSERT_EQ((ssize_t)n, pread(bfd, self->p, n, phys)) TH_LOG("pread: %s", strerror(errno));

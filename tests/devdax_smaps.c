@@ -24,22 +24,6 @@
 #define LEN	(8 * PMDSZ)
 
 /* a /proc/meminfo field in kB, -1 if missing */
-static long meminfo_kb(const char *field)
-{
-	char line[256];
-	size_t n = strlen(field);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 FIXTURE(ds) {
 	int fd;
 	char *p;
@@ -68,15 +52,15 @@ TEST_F(ds, pmd_counts_agree)
 {
 	long mapped0, pmd0, mapped1, pmd1, rss, spmd;
 
-	mapped0 = meminfo_kb("Mapped");
-	pmd0 = meminfo_kb("FilePmdMapped");
+	mapped0 = proc_kb("/proc/meminfo", "Mapped");
+	pmd0 = proc_kb("/proc/meminfo", "FilePmdMapped");
 	ASSERT_LE(0, mapped0);
 	ASSERT_LE(0, pmd0);
 	self->p = map_aligned(LEN, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0, 0);
 	ASSERT_NE(MAP_FAILED, self->p);
 	touch_range(self->p, LEN, true);
-	mapped1 = meminfo_kb("Mapped");
-	pmd1 = meminfo_kb("FilePmdMapped");
+	mapped1 = proc_kb("/proc/meminfo", "Mapped");
+	pmd1 = proc_kb("/proc/meminfo", "FilePmdMapped");
 	rss = smaps_kb(self->p, "Rss");
 	spmd = smaps_kb(self->p, "FilePmdMapped");
 	TH_LOG("meminfo Mapped +%ld kB, FilePmdMapped +%ld kB; smaps Rss %ld kB, FilePmdMapped %ld kB",
@@ -91,7 +75,8 @@ TEST_F(ds, pmd_counts_agree)
 	EXPECT_LE((long)(LEN / KiB) - 1024, mapped1 - mapped0);
 	ASSERT_EQ(0, munmap(self->p, LEN));
 	self->p = MAP_FAILED;
-	EXPECT_GE(pmd0 + 1024, meminfo_kb("FilePmdMapped")) TH_LOG("FilePmdMapped not back after munmap");
+	EXPECT_GE(pmd0 + 1024, proc_kb("/proc/meminfo", "FilePmdMapped"))
+		TH_LOG("FilePmdMapped not back after munmap");
 }
 
 TEST_HARNESS_MAIN

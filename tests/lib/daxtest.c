@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -938,4 +939,193 @@ bool kernel_warned(void)
 		fclose(f);
 	}
 	return t & (1UL << 9);
+}
+
+void dax_file_init(struct dax_file *f)
+{
+	f->fd = -1;
+	f->p = MAP_FAILED;
+	f->len = 0;
+	f->buf = NULL;
+}
+
+void dax_file_teardown(struct dax_file *f)
+{
+	if (f->p != MAP_FAILED)
+		munmap(f->p, f->len);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->buf);
+	dax_file_init(f);
+}
+
+int dax_sh(const char *fmt, ...)
+{
+	char *cmd, *full;
+	va_list ap;
+	int st, n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	printf("# + %s\n", cmd);
+	fflush(stdout);
+	n = asprintf(&full, "out=$( { %s ; } 2>&1 ); rc=$?; "
+		     "[ -z \"$out\" ] || printf '%%s\\n' \"$out\" | sed 's/^/# /'; exit $rc",
+		     cmd);
+	free(cmd);
+	if (n < 0)
+		return -1;
+	st = system(full);
+	free(full);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int child_status_ms(pid_t pid, int ms)
+{
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (wait_child_ms(pid, ms, &status) != 1) {
+		kill_child_ms(pid, 5000, NULL);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_cmd_ms(const char *cmd, int ms)
+{
+	pid_t pid = fork_child();
+
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return child_status_ms(pid, ms);
+}
+
+int fs_check(const char *fstype, const char *dev, int ms)
+{
+	char cmd[PATH_MAX + 64];
+
+	if (!strcmp(fstype, "xfs"))
+		snprintf(cmd, sizeof(cmd), "xfs_repair -n %s >/dev/null 2>&1", dev);
+	else
+		snprintf(cmd, sizeof(cmd), "e2fsck -fn %s >/dev/null 2>&1", dev);
+	return ms > 0 ? run_cmd_ms(cmd, ms) : system(cmd);
+}
+
+int mount_of(const char *dir, char *dev, size_t devlen, char *type, size_t typelen)
+{
+	char line[2048], mnt[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		char t[64], src[PATH_MAX];
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, dir))
+			continue;
+		if (sscanf(sep + 3, "%63s %4095s", t, src) != 2)
+			continue;
+		if (dev)
+			snprintf(dev, devlen, "%s", src);
+		if (type)
+			snprintf(type, typelen, "%s", t);
+		ret = 0;	/* the last match is the visible mount */
+	}
+	fclose(f);
+	return ret;
+}
+
+long proc_kb(const char *path, const char *field)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = strlen(field);
+	char line[256];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+long long file_phys(int fd, size_t n)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe[1];
+	} f = { 0 };
+
+	f.fm.fm_length = ~0ULL;
+	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	f.fm.fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
+	    f.fe[0].fe_logical != 0 || f.fe[0].fe_length < n)
+		return -1;
+	return f.fe[0].fe_physical;
+}
+
+const struct lt_mode lt_modes[NR_LT_MODES] = {
+	{ "GUP R/O", 0 },
+	{ "GUP R/W", PIN_LONGTERM_TEST_FLAG_USE_WRITE },
+	{ "GUP-fast R/O", PIN_LONGTERM_TEST_FLAG_USE_FAST },
+	{ "GUP-fast R/W", PIN_LONGTERM_TEST_FLAG_USE_FAST | PIN_LONGTERM_TEST_FLAG_USE_WRITE },
+};
+
+void sync_send(int fd)
+{
+	char c = 'x';
+
+	if (write(fd, &c, 1) != 1)
+		_exit(100);
+}
+
+void sync_wait(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		_exit(101);
+}
+
+void pipe_close(int pfd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (pfd[i] >= 0)
+			close(pfd[i]);
+		pfd[i] = -1;
+	}
+}
+
+int reflink_fd(int dst, int src)
+{
+	return ioctl(dst, FICLONE, src);
+}
+
+pid_t start_pin_op(int fd, bool truncate, int pfd[2])
+{
+	pid_t pid = fork_child();
+
+	if (pid)
+		return pid;
+	close(pfd[0]);
+	close(pfd[1]);
+	if (truncate)
+		_exit(ftruncate(fd, 0) ? errno : 0);
+	_exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PMDSZ) ? errno : 0);
 }

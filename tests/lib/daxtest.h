@@ -21,6 +21,14 @@
 #define PG	4096UL			/* base page size on x86_64 */
 #define PMDSZ	(2UL * MiB)		/* PMD mapping size on x86_64 */
 
+/* mmap() flags of 6.12 that older libc headers lack */
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03
+#endif
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x080000
+#endif
+
 enum dax_fs { DAX_FS_XFS, DAX_FS_EXT4 };
 
 /* Mapping modes used by the fixture variants. */
@@ -88,6 +96,8 @@ int fiemap_extent(int fd, off_t off, struct fiemap_extent *ext);
 int fiemap_shared(int fd, off_t off);
 /* Set an xfs copy-on-write extent size hint of bytes: 0 or -1 (errno). */
 int set_cowextsize(int fd, unsigned int bytes);
+/* FICLONE: make all of the file at dst share src's blocks (reflink): 0 or -1 (errno). */
+int reflink_fd(int dst, int src);
 /* Reopen an fd's file as a new open file description (works when unlinked). */
 int reopen_fd(int fd, int oflags);
 /* statx(STATX_ATTR_DAX) of an fd: 1 DAX, 0 not, -1 error. */
@@ -100,6 +110,24 @@ int fd_is_dax(int fd);
  */
 void *map_aligned(size_t len, int prot, int flags, int fd, off_t off, size_t shift);
 void *dax_map(const struct dax_mode *m, int fd, off_t off, size_t len);
+
+/*
+ * The file most fixtures test (cf. the backing types of mm/cow.c): one
+ * unlinked file on the variant's DAX mount, optionally mapped as the
+ * variant's mode says and with a buffer of its size for read(2) checks.
+ * dax_file_setup() (below, for harness programs) makes it,
+ * dax_file_teardown() undoes what was made.
+ */
+struct dax_file {
+	int fd;		/* -1 if none */
+	char *p;	/* mapping of len bytes of the file, MAP_FAILED if none */
+	size_t len;	/* the file's size; the length of p unless a test changes it */
+	char *buf;	/* page aligned, len bytes; NULL if none */
+};
+/* Nothing made yet: what a fixture has before its setup runs. */
+void dax_file_init(struct dax_file *f);
+/* munmap, close and free what is there; f is dax_file_init() again. */
+void dax_file_teardown(struct dax_file *f);
 
 /* Deterministic content: 32-bit words depending on seed and file offset. */
 void pattern_fill(void *buf, size_t len, uint32_t seed, size_t off);
@@ -219,6 +247,14 @@ char task_state(pid_t pid);
 /* utime + stime of a task in clock ticks, -1 if it is gone. */
 long task_cpu_ticks(pid_t pid);
 
+/*
+ * The layout break of the pin tests, in a child (fork_child()) that first
+ * closes both ends of pfd (the pipe holding the pin must not live on in
+ * it): ftruncate(fd, 0) if truncate, else punch a hole over the first
+ * 2 MiB.  The child's exit status is 0 or the errno.  Returns its pid.
+ */
+pid_t start_pin_op(int fd, bool truncate, int pfd[2]);
+
 /* Read a pipe empty without blocking (fd < 0: nothing): its pages go. */
 void drain_pipe(int fd);
 /* Free bytes of the filesystem at dir (statvfs, after sync()); 0 on error. */
@@ -235,7 +271,70 @@ unsigned long long fs_free_wait(const char *dir, unsigned long long want, int ms
  */
 bool dax_in_rig(void);
 
+long now_ms(void);
+/* Whether the kernel has warned since boot (the "W" taint, bit 9 of tainted). */
+bool kernel_warned(void);
+
+/*
+ * Run the command made from fmt with sh -c; its output goes to stdout as TAP
+ * comments ("# ..."), after the command itself ("# + cmd").  Returns its
+ * exit status, -1 if it could not be run or did not exit.
+ */
+int __attribute__((format(printf, 1, 2))) dax_sh(const char *fmt, ...);
+/*
+ * The watchdog of an operation run in a child (fork_child(); pid < 0: the
+ * fork failed): wait at most ms milliseconds for it, and return its exit
+ * status, or -1 if it did not exit normally or in time (then it is killed).
+ */
+int child_status_ms(pid_t pid, int ms);
+/* Run cmd with sh -c in a child, under child_status_ms(). */
+int run_cmd_ms(const char *cmd, int ms);
+/*
+ * Read-only check of the unmounted filesystem of type fstype on dev
+ * (xfs_repair -n, else e2fsck -fn; output discarded): 0 if clean.  With ms
+ * > 0 bounded by run_cmd_ms(), else unbounded (system()).
+ */
+int fs_check(const char *fstype, const char *dev, int ms);
+/*
+ * Source and type of the filesystem mounted at dir (a canonical path, as
+ * /proc/self/mountinfo shows mount points); the last, visible mount if
+ * several are stacked.  dev and type may be NULL.  0, or -1 if dir is no
+ * mount point.
+ */
+int mount_of(const char *dir, char *dev, size_t devlen, char *type, size_t typelen);
+/* The "Field:" number of a /proc file such as /proc/meminfo (kB there); -1 if none. */
+long proc_kb(const char *path, const char *field);
+/* Physical byte offset of fd's first n bytes if FIEMAP says they are one extent, else -1. */
+long long file_phys(int fd, size_t n);
+
+/*
+ * The four ways gup_test's PIN_LONGTERM_TEST_START pins (flags are its
+ * PIN_LONGTERM_TEST_FLAG_*), as gup_longterm.c tries them.
+ */
+struct lt_mode {
+	const char *name;
+	unsigned int flags;
+};
+#define NR_LT_MODES	4
+extern const struct lt_mode lt_modes[NR_LT_MODES];
+
+/*
+ * Lockstep of a parent and a forked child over a pipe: send one byte, wait
+ * for one.  Used in children: a broken pipe ends the process (_exit(100) on
+ * send, _exit(101) on wait), which the parent sees in the exit status.
+ */
+void sync_send(int fd);
+void sync_wait(int fd);
+/* Close the ends of a pipe that are open (>= 0): both are -1 afterwards. */
+void pipe_close(int pfd[2]);
+
+/*
+ * For programs built on kselftest_harness.h (included first): fixture setup
+ * helpers and checks that assert.
+ */
 #ifdef __KSELFTEST_HARNESS_H
+#include <sys/stat.h>
+
 /*
  * RIG_REQUIRE(cond, statement, fmt, ...): like the harness's SKIP(statement,
  * fmt, ...) when cond is false, except in rig mode, where the test fails
@@ -261,9 +360,150 @@ bool dax_in_rig(void);
 #define RIG_REQUIRE_GUP_TEST(statement) \
 	RIG_REQUIRE(!access(GUP_TEST_FILE_PATH, R_OK | W_OK), statement, \
 		    "no " GUP_TEST_FILE_PATH " (CONFIG_GUP_TEST, debugfs)")
+
+/* dax_file_setup() flags, besides dax_create()'s DAX_ALLOC and DAX_FILL */
+#define DAX_MAP		0x10	/* f->p: the whole file mapped with dax_map(m) */
+#define DAX_BUF		0x20	/* f->buf */
+#define DAX_RIG		0x40	/* no DAX mount: RIG_REQUIRE(), not only SKIP() */
+#define DAX_GUP		0x80	/* RIG_REQUIRE_GUP_TEST() as well */
+
+/*
+ * Fixture setup of a struct dax_file: size bytes on m->fs's DAX mount made
+ * with dax_create(flags & (DAX_ALLOC | DAX_FILL), seed), checked to be DAX,
+ * then what DAX_MAP and DAX_BUF ask for.  Returns the mount's directory, or
+ * NULL when the test was skipped (the setup returns then); asserts the rest.
+ */
+static inline const char *dax_file_setup(struct __test_metadata *_metadata, struct dax_file *f,
+					 const struct dax_mode *m, size_t size,
+					 unsigned int flags, uint32_t seed)
+{
+	const char *dir = dax_dir(m->fs);
+
+	dax_file_init(f);
+	f->len = size;
+	if (flags & DAX_RIG)
+		RIG_REQUIRE(dir, return NULL, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)",
+			    dax_fs_name(m->fs));
+	else if (!dir)
+		SKIP(return NULL, "no %s DAX mount ($DAX_XFS/$DAX_EXT4)", dax_fs_name(m->fs));
+	if (flags & DAX_GUP)
+		RIG_REQUIRE_GUP_TEST(return NULL);
+	f->fd = dax_create(dir, size, flags & (DAX_ALLOC | DAX_FILL), seed);
+	ASSERT_LE(0, f->fd) TH_LOG("create in %s: %s", dir, strerror(errno));
+	ASSERT_EQ(1, fd_is_dax(f->fd)) TH_LOG("%s file is not DAX", dir);
+	if (flags & DAX_MAP) {
+		f->p = dax_map(m, f->fd, 0, size);
+		ASSERT_NE(MAP_FAILED, f->p) TH_LOG("mmap: %s", strerror(errno));
+	}
+	/* page aligned: a buffer for O_DIRECT too */
+	if (flags & DAX_BUF)
+		ASSERT_EQ(0, posix_memalign((void **)&f->buf, PG, size));
+	return dir;
+}
+
+/*
+ * The fixture of a program whose tests need one struct dax_file and nothing
+ * else: self->f, variant->m (added with DAX_ADD_*_VARIANTS()), teardown
+ * dax_file_teardown().  DAX_FILE_FIXTURE_SETUP() is its setup where
+ * dax_file_setup() is all there is to it; else the program writes its own
+ * FIXTURE_SETUP() around that.
+ */
+#define DAX_FILE_FIXTURE(fix) \
+	FIXTURE(fix) { \
+		struct dax_file f; \
+	}; \
+	FIXTURE_VARIANT(fix) { \
+		struct dax_mode m; \
+	}; \
+	FIXTURE_TEARDOWN(fix) \
+	{ \
+		dax_file_teardown(&self->f); \
+	}
+#define DAX_FILE_FIXTURE_SETUP(fix, size, flags, seed) \
+	FIXTURE_SETUP(fix) \
+	{ \
+		dax_file_setup(_metadata, &self->f, &variant->m, size, flags, seed); \
+	}
+
+/* read(2) of [off, off + len) of fd into buf has pattern(seed). */
+static inline void expect_file_pattern(struct __test_metadata *_metadata, int fd, char *buf,
+				       size_t off, size_t len, uint32_t seed)
+{
+	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, off));
+	EXPECT_EQ(-1, pattern_check(buf, len, seed, off));
+}
+
+/*
+ * Fixture setup of dst as a reflink copy of src: a new file in dir that
+ * FICLONE (xfs with reflink=1) makes share all of src's blocks, checked to
+ * be DAX, mapped if flags has DAX_MAP.
+ */
+static inline void dax_file_clone(struct __test_metadata *_metadata, struct dax_file *dst,
+				  const struct dax_file *src, const char *dir,
+				  const struct dax_mode *m, unsigned int flags)
+{
+	dax_file_init(dst);
+	dst->len = src->len;
+	dst->fd = dax_create(dir, 0, 0, 0);
+	ASSERT_LE(0, dst->fd) TH_LOG("create in %s: %s", dir, strerror(errno));
+	ASSERT_EQ(0, reflink_fd(dst->fd, src->fd))
+		TH_LOG("FICLONE: %s (xfs made with reflink=1?)", strerror(errno));
+	ASSERT_EQ(1, fd_is_dax(dst->fd)) TH_LOG("%s clone is not DAX", dir);
+	if (flags & DAX_MAP) {
+		dst->p = dax_map(m, dst->fd, 0, dst->len);
+		ASSERT_NE(MAP_FAILED, dst->p) TH_LOG("mmap: %s", strerror(errno));
+	}
+}
+
+/*
+ * The end of a start_pin_op() child *pid on f, a file of pattern 1 mapped
+ * at f->p: it ends within ms (*pid is 0 then) and succeeded, and the file
+ * is truncated to 0 or has the hole over its first 2 MiB.  since says what
+ * let it go ("after the pin went") at t0 (now_ms()).
+ */
+static inline void expect_pin_op_done(struct __test_metadata *_metadata, pid_t *pid,
+				      const struct dax_file *f, bool truncate, int ms,
+				      const char *since, long t0)
+{
+	const char *what = truncate ? "truncate" : "punch";
+	int status = 0, done;
+	struct stat st;
+
+	done = wait_child_ms(*pid, ms, &status);
+	ASSERT_EQ(1, done) TH_LOG("%s still blocked %d ms %s", what, ms, since);
+	*pid = 0;
+	TH_LOG("%s completed %ld ms %s", what, now_ms() - t0, since);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s failed: %s", what,
+						 strerror(WEXITSTATUS(status)));
+	ASSERT_EQ(0, fstat(f->fd, &st));
+	if (truncate) {
+		EXPECT_EQ(0, st.st_size);
+	} else {
+		EXPECT_EQ(f->len, st.st_size);
+		EXPECT_EQ(-1, zero_check(f->p, PMDSZ));
+		EXPECT_EQ(-1, pattern_check(f->p + PMDSZ, PMDSZ, 1, PMDSZ));
+	}
+}
+
+/* page_state() of addr, asserted to work, logged as "what: <state>". */
+static inline void get_page_state(struct __test_metadata *_metadata, const char *what,
+				  const void *addr, struct page_state *ps)
+{
+	int ret = page_state(addr, ps);
+
+	ASSERT_EQ(0, ret) TH_LOG("page_state(%s): %s", what, strerror(-ret));
+	TH_LOG("%s: %s", what, page_state_str(ps));
+}
+
+/*
+ * Teardown of a child a test may have left: SIGKILL and reap it within ms,
+ * and log one that would not die (a teardown must not hang on it).
+ */
+#define REAP_CHILD(pid, ms, what) do { \
+	if ((pid) > 0 && kill_child_ms(pid, ms, NULL) != 1) \
+		TH_LOG("%s %d did not die", what, (int)(pid)); \
+} while (0)
 #endif
-long now_ms(void);
-/* Whether the kernel has warned since boot (the "W" taint, bit 9 of tainted). */
-bool kernel_warned(void);
 
 #endif /* DAXTEST_H */
