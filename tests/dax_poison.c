@@ -133,7 +133,6 @@ FIXTURE_SETUP(poison)
 	if (access("/proc/sys/vm/memory_failure_early_kill", F_OK))
 		SKIP(return, "no CONFIG_MEMORY_FAILURE");
 	make_file(_metadata, self, variant, dir);
-	ASSERT_EQ(0, pipe(self->pfd));
 }
 
 FIXTURE_TEARDOWN(poison)
@@ -199,33 +198,40 @@ static int read_report(int fd, struct report *r, int ms)
 	return -1;
 }
 
+/*
+ * Start a child (see child()) in *slot, reporting through a new pipe in
+ * pfd, and wait until it has mapped and faulted the file.
+ */
+static void start_child(struct __test_metadata *_metadata, pid_t *slot, int pfd[2],
+			const struct dax_mode *m, int fd, bool inject, bool cow)
+{
+	struct report r;
+
+	ASSERT_EQ(0, pipe(pfd));
+	*slot = fork_child();
+	ASSERT_LE(0, *slot);
+	if (*slot == 0)
+		child(m, fd, pfd[1], inject, cow);
+	ASSERT_EQ(0, read_report(pfd[0], &r, 60000)) TH_LOG("%s not ready",
+							  inject ? "injector" : "bystander");
+	ASSERT_EQ(1, r.ready);
+}
+
 TEST_F(poison, sigbus_and_idle)
 {
 	int lsb = variant->m.pmd ? 21 : 12;
 	int nby = variant->reflink ? 1 : 2, bypfd[2][2], i, status, k;
-	struct report r[3], inj;
+	struct report r[2], inj;
 	long before;
 	pid_t pid;
 
 	before = proc_kb("/proc/meminfo", "HardwareCorrupted");
 	ASSERT_LE(0, before);
 	/* two bystanders (one, on the clone, for reflink), each with its pipe */
-	for (i = 0; i < nby; i++) {
-		ASSERT_EQ(0, pipe(bypfd[i]));
-		self->pid[i] = fork_child();
-		ASSERT_LE(0, self->pid[i]);
-		if (self->pid[i] == 0)
-			child(&variant->m, variant->reflink ? self->clone_fd : self->fd,
-			      bypfd[i][1], false, false);
-		ASSERT_EQ(0, read_report(bypfd[i][0], &r[i], 60000)) TH_LOG("bystander %d not ready", i);
-		ASSERT_EQ(1, r[i].ready);
-	}
-	self->pid[2] = fork_child();
-	ASSERT_LE(0, self->pid[2]);
-	if (self->pid[2] == 0)
-		child(&variant->m, self->fd, self->pfd[1], true, false);
-	ASSERT_EQ(0, read_report(self->pfd[0], &r[2], 60000)) TH_LOG("injector not ready");
-	ASSERT_EQ(1, r[2].ready);
+	for (i = 0; i < nby; i++)
+		start_child(_metadata, &self->pid[i], bypfd[i], &variant->m,
+			    variant->reflink ? self->clone_fd : self->fd, false, false);
+	start_child(_metadata, &self->pid[2], self->pfd, &variant->m, self->fd, true, false);
 
 	/* the injector: SIGBUS, action required, at its own address */
 	ASSERT_EQ(0, read_report(self->pfd[0], &inj, 60000)) TH_LOG("no word from the injector");
@@ -290,23 +296,13 @@ TEST_F(poison, private_copy_spared)
 	struct dax_mode priv = { .fs = variant->m.fs, .pmd = variant->m.pmd, .shared = false };
 	int fd = variant->reflink ? self->clone_fd : self->fd, nby = variant->reflink ? 1 : 2;
 	int bypfd[2][2], i, status;
-	struct report r[3], inj;
+	struct report r[2], inj;
 
 	/* bystander 0: the private copy; bystander 1: the control */
-	for (i = 0; i < nby; i++) {
-		ASSERT_EQ(0, pipe(bypfd[i]));
-		self->pid[i] = fork_child();
-		ASSERT_LE(0, self->pid[i]);
-		if (self->pid[i] == 0)
-			child(i ? &variant->m : &priv, fd, bypfd[i][1], false, !i);
-		ASSERT_EQ(0, read_report(bypfd[i][0], &r[i], 60000)) TH_LOG("bystander %d not ready", i);
-		ASSERT_EQ(1, r[i].ready);
-	}
-	self->pid[2] = fork_child();
-	ASSERT_LE(0, self->pid[2]);
-	if (self->pid[2] == 0)
-		child(&variant->m, self->fd, self->pfd[1], true, false);
-	ASSERT_EQ(0, read_report(self->pfd[0], &r[2], 60000)) TH_LOG("injector not ready");
+	for (i = 0; i < nby; i++)
+		start_child(_metadata, &self->pid[i], bypfd[i], i ? &variant->m : &priv, fd,
+			    false, !i);
+	start_child(_metadata, &self->pid[2], self->pfd, &variant->m, self->fd, true, false);
 	ASSERT_EQ(0, read_report(self->pfd[0], &inj, 60000)) TH_LOG("no word from the injector");
 	EXPECT_EQ(BUS_MCEERR_AR, inj.code) TH_LOG("injector: si_code %d (0: no SIGBUS)", inj.code);
 	ASSERT_EQ(self->pid[2], waitpid(self->pid[2], &status, 0));
@@ -436,12 +432,7 @@ TEST_F(poison, flag_on_failed_page)
 	ASSERT_EQ(0, drop_entries_child(self->fd, &self->pid[0]))
 		TH_LOG("insert/collapse range (-1: hangs)");
 
-	self->pid[2] = fork_child();
-	ASSERT_LE(0, self->pid[2]);
-	if (self->pid[2] == 0)
-		child(&variant->m, self->fd, self->pfd[1], true, false);
-	ASSERT_EQ(0, read_report(self->pfd[0], &r, 60000)) TH_LOG("injector not ready");
-	ASSERT_EQ(1, r.ready);
+	start_child(_metadata, &self->pid[2], self->pfd, &variant->m, self->fd, true, false);
 	ASSERT_EQ(0, read_report(self->pfd[0], &r, 60000)) TH_LOG("no word from the injector");
 	ASSERT_EQ(2, r.ready);
 	ASSERT_EQ(BUS_MCEERR_AR, r.code) TH_LOG("injector: si_code %d (0: no SIGBUS)", r.code);
